@@ -1,0 +1,41 @@
+# abtool developer commands. Everything installs itself into .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck bench bench-large clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+sample_logs/shadow.parquet: | $(STAMP)
+	$(BIN)/abtool simulate shadow --rows 20000 --hours 36 --seed 7 --out $@
+
+# The demo report exits 0 (GO) on the sample log; any other code is shown, not hidden.
+demo: $(STAMP) sample_logs/shadow.parquet
+	$(BIN)/abtool shadow-report sample_logs/shadow.parquet
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy abtool
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --rows 1000000 10000000
+
+bench-large: $(STAMP)
+	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from abtool.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""The `abtool` command line: thin Typer commands that hand off to the library.
+
+Errors are raised as :class:`abtool.errors.AbtoolError` anywhere below and turned into a
+one-line message and an exit code at one edge, :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from abtool import __version__
+from abtool.errors import EXIT_USAGE, AbtoolError
+
+app = typer.Typer(
+    name="abtool",
+    help="Decide from shadow, canary, A/B and interleaving logs whether a new ML model may "
+    "roll out. Exit codes: 0 GO/PROMOTE, 1 NO_GO/ROLLBACK, 2 bad input, 3 HOLD.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"abtool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """abtool: rollout decisions from model logs."""
+
+
+def _register() -> None:
+    # Command modules import only typer and abtool's light modules; the heavy work is
+    # imported inside each command so that `abtool --help` stays fast.
+    from abtool.cli import shadow, simulate
+
+    app.command("shadow-report")(shadow.shadow_report_command)
+    app.add_typer(simulate.app, name="simulate")
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: the single place where errors become exit codes."""
+    try:
+        app(args=argv, prog_name="abtool")
+    except AbtoolError as exc:
+        sys.stderr.write(f"abtool: error: {exc.message}\n")
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A bug must not print a traceback at a CI user; ABTOOL_DEBUG=1 shows it.
+        if os.environ.get("ABTOOL_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        sys.stderr.write(
+            f"abtool: internal error: {type(exc).__name__}: {first} "
+            "(rerun with ABTOOL_DEBUG=1 for a traceback)\n"
+        )
+        sys.exit(EXIT_USAGE)

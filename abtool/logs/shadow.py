@@ -1,0 +1,290 @@
+"""Aggregate a shadow log: one lazy Polars pass for counts, rates and quantiles.
+
+Only aggregates and the two sorted prediction columns (for the exact KS statistic) leave
+Polars; everything else is reduced where it lies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from abtool.errors import InputError, UsageError
+from abtool.logs.schema import Kind, is_text, optional, require
+from abtool.logs.source import LogSource, time_filter
+
+LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
+
+
+@dataclass(frozen=True)
+class ShadowColumns:
+    """Column names of a shadow log (defaults: the DESIGN.md schema)."""
+
+    time: str = "ts"
+    primary: str = "primary_prediction"
+    shadow: str = "shadow_prediction"
+    primary_latency: str = "primary_latency_ms"
+    shadow_latency: str = "shadow_latency_ms"
+    shadow_error: str = "shadow_error"
+    id_columns: tuple[str, ...] = ("request_id",)
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """Disagreement within one value of a segment column."""
+
+    value: str | None
+    rows: int
+    mean_abs_disagreement: float
+
+
+@dataclass
+class ShadowData:
+    """Everything the shadow report needs, reduced from the log."""
+
+    mode: str  # "score" or "label"
+    rows: int
+    valid_rows: int
+    excluded: dict[str, int]
+    time_min: datetime | None
+    time_max: datetime | None
+    agreement_rate: float
+    mean_abs_disagreement: float
+    shadow_errors: int | None
+    latency: dict[str, dict[str, float]]
+    segments: dict[str, list[SegmentRow]]
+    segments_left_out: dict[str, int]
+    primary_sorted: NDArray[np.float64] = field(repr=False)
+    shadow_sorted: NDArray[np.float64] = field(repr=False)
+    label_counts: dict[str, tuple[list[str], list[int], list[int]]] = field(default_factory=dict)
+
+
+def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> list[str]:
+    """Every string/categorical column that is not an id or one of the known columns."""
+    known = {
+        columns.time,
+        columns.primary,
+        columns.shadow,
+        columns.shadow_error,
+        *columns.id_columns,
+    }
+    return [
+        name
+        for name, dtype in schema.items()
+        if is_text(dtype) and name not in known and not _looks_like_id(name)
+    ]
+
+
+def _looks_like_id(name: str) -> bool:
+    lowered = name.lower()
+    return lowered == "id" or lowered.endswith(("_id", "_uuid", "_key"))
+
+
+def _missing(column: str, dtype: pl.DataType) -> pl.Expr:
+    expr = pl.col(column).is_null()
+    if dtype.is_float():
+        expr = expr | pl.col(column).is_nan()
+    return expr
+
+
+def _error_flag(column: str, dtype: pl.DataType) -> pl.Expr:
+    """True where the shadow errored: a true flag, a non-zero code or a non-empty message."""
+    col = pl.col(column)
+    if dtype == pl.Boolean:
+        return col.fill_null(False)
+    if dtype.is_integer():
+        return col.fill_null(0) != 0
+    return col.cast(pl.String).fill_null("").str.strip_chars().str.len_chars() > 0
+
+
+def aggregate_shadow(
+    source: LogSource,
+    columns: ShadowColumns,
+    *,
+    threshold: float,
+    segments: Sequence[str] | None,
+    top: int,
+    min_segment_rows: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ShadowData:
+    """Validate the schema, then reduce the log to the shadow report's aggregates.
+
+    Raises:
+        InputError: a required column is missing or mistyped, the log (after --since/--until)
+            is empty, or no row has both predictions.
+    """
+    schema, name = source.schema, source.name
+    time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
+    primary_dtype = require(schema, name, columns.primary, Kind.LABEL, "--primary-col")
+    shadow_dtype = require(schema, name, columns.shadow, Kind.LABEL, "--shadow-col")
+    mode = "score" if primary_dtype.is_float() and shadow_dtype.is_float() else "label"
+    if mode == "label" and primary_dtype.is_float() != shadow_dtype.is_float():
+        raise InputError(
+            f"{name}: column '{columns.primary}' is {primary_dtype} but '{columns.shadow}' is "
+            f"{shadow_dtype}; both must be scores (float) or both class labels"
+        )
+    latency_dtypes = {
+        role: optional(schema, name, col, Kind.NUMBER)
+        for role, col in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
+    }
+    error_dtype = optional(schema, name, columns.shadow_error, Kind.BOOL_OR_TEXT)
+    if segments is None:
+        segments = default_segments(schema, columns)
+    for segment in segments:
+        require(schema, name, segment, Kind.ANY, "--segment")
+
+    needed = [columns.time, columns.primary, columns.shadow, *segments]
+    latency_cols = {
+        role: col
+        for role, col in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
+        if latency_dtypes[role] is not None
+    }
+    needed += list(latency_cols.values())
+    if error_dtype is not None:
+        needed.append(columns.shadow_error)
+
+    frame = source.scan(needed)
+    window = time_filter(columns.time, time_dtype, since, until)
+    if window is not None:
+        frame = frame.filter(window)
+
+    p_missing = _missing(columns.primary, primary_dtype)
+    s_missing = _missing(columns.shadow, shadow_dtype)
+    t_missing = pl.col(columns.time).is_null()
+    valid = ~(p_missing | s_missing | t_missing)
+    p, s = pl.col(columns.primary), pl.col(columns.shadow)
+    if mode == "score":
+        disagreement = (p - s).abs()
+        agree = (p >= threshold) == (s >= threshold)
+    else:
+        disagreement = (p.cast(pl.String) != s.cast(pl.String)).cast(pl.Float64)
+        agree = p.cast(pl.String) == s.cast(pl.String)
+
+    aggregations = [
+        pl.len().alias("rows"),
+        valid.sum().alias("valid_rows"),
+        t_missing.sum().alias("excl_time"),
+        (p_missing & ~t_missing).sum().alias("excl_primary"),
+        (s_missing & ~p_missing & ~t_missing).sum().alias("excl_shadow"),
+        pl.col(columns.time).filter(valid).min().alias("time_min"),
+        pl.col(columns.time).filter(valid).max().alias("time_max"),
+        agree.filter(valid).mean().alias("agreement_rate"),
+        disagreement.filter(valid).mean().alias("mean_abs_disagreement"),
+    ]
+    if error_dtype is not None:
+        aggregations.append(_error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
+    for role, col in latency_cols.items():
+        for key, q in LATENCY_QUANTILES.items():
+            expr = pl.col(col).cast(pl.Float64).quantile(q, interpolation="linear")
+            aggregations.append(expr.alias(f"lat_{role}_{key}"))
+
+    queries = [frame.select(aggregations)]
+    for segment in segments:
+        queries.append(
+            frame.filter(valid)
+            .group_by(pl.col(segment).cast(pl.String).alias("value"))
+            .agg(pl.len().alias("rows"), disagreement.mean().alias("mean_abs_disagreement"))
+        )
+    if mode == "score":
+        queries.append(
+            frame.filter(valid).select(
+                p.cast(pl.Float64).sort().alias("p"), s.cast(pl.Float64).sort().alias("s")
+            )
+        )
+    else:
+        for role, expr in (("p", p), ("s", s)):
+            queries.append(
+                frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
+            )
+
+    if progress:
+        progress(f"Scanning {len(source.files)} file(s)")
+    try:
+        results = pl.collect_all(queries)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
+
+    summary = results[0].row(0, named=True)
+    rows = int(summary["rows"])
+    if rows == 0:
+        window_text = " in the --since/--until window" if window is not None else ""
+        raise InputError(f"{name}: log has no rows{window_text}")
+    valid_rows = int(summary["valid_rows"])
+    if valid_rows == 0:
+        raise InputError(
+            f"{name}: no row has both '{columns.primary}' and '{columns.shadow}' "
+            f"(all {rows} rows are null or NaN in one of them)"
+        )
+    excluded = {
+        f"null {columns.time}": int(summary["excl_time"]),
+        f"null or NaN {columns.primary}": int(summary["excl_primary"]),
+        f"null or NaN {columns.shadow}": int(summary["excl_shadow"]),
+    }
+    excluded = {reason: n for reason, n in excluded.items() if n}
+
+    segment_rows: dict[str, list[SegmentRow]] = {}
+    left_out: dict[str, int] = {}
+    for segment, table in zip(segments, results[1 : 1 + len(segments)], strict=True):
+        big = table.filter(pl.col("rows") >= min_segment_rows)
+        left_out[segment] = table.height - big.height
+        ranked = big.sort(["mean_abs_disagreement", "rows"], descending=True).head(top)
+        segment_rows[segment] = [
+            SegmentRow(r["value"], int(r["rows"]), float(r["mean_abs_disagreement"]))
+            for r in ranked.iter_rows(named=True)
+        ]
+
+    empty = np.empty(0, dtype=np.float64)
+    primary_sorted, shadow_sorted = empty, empty
+    label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
+    tail = results[1 + len(segments) :]
+    if mode == "score":
+        primary_sorted = tail[0]["p"].to_numpy()
+        shadow_sorted = tail[0]["s"].to_numpy()
+    else:
+        counts_p = dict(tail[0].iter_rows())
+        counts_s = dict(tail[1].iter_rows())
+        labels = sorted(set(counts_p) | set(counts_s), key=str)
+        label_counts["labels"] = (
+            [str(x) for x in labels],
+            [int(counts_p.get(x, 0)) for x in labels],
+            [int(counts_s.get(x, 0)) for x in labels],
+        )
+
+    latency = {
+        role: {key: _float(summary[f"lat_{role}_{key}"]) for key in LATENCY_QUANTILES}
+        for role in latency_cols
+    }
+    return ShadowData(
+        mode=mode,
+        rows=rows,
+        valid_rows=valid_rows,
+        excluded=excluded,
+        time_min=summary["time_min"],
+        time_max=summary["time_max"],
+        agreement_rate=float(summary["agreement_rate"]),
+        mean_abs_disagreement=float(summary["mean_abs_disagreement"]),
+        shadow_errors=int(summary["errors"]) if error_dtype is not None else None,
+        latency=latency,
+        segments=segment_rows,
+        segments_left_out=left_out,
+        primary_sorted=primary_sorted,
+        shadow_sorted=shadow_sorted,
+        label_counts=label_counts,
+    )
+
+
+def _float(value: object) -> float:
+    return float("nan") if value is None else float(value)  # type: ignore[arg-type]
+
+
+def check_threshold(threshold: float) -> None:
+    """The decision threshold must be a finite number."""
+    if not np.isfinite(threshold):
+        raise UsageError(f"--threshold must be a finite number, got {threshold}")

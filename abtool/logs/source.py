@@ -1,0 +1,167 @@
+"""Resolve user paths to Parquet files and scan them lazily with only the needed columns."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from abtool.errors import InputError, UsageError
+
+PARQUET_MAGIC = b"PAR1"
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """A set of Parquet files read as one log, with the schema they share."""
+
+    paths: tuple[str, ...]
+    files: tuple[Path, ...]
+    schema: dict[str, pl.DataType]
+
+    @property
+    def name(self) -> str:
+        """How error messages name this log: the single file, or the paths given."""
+        if len(self.files) == 1:
+            return str(self.files[0])
+        return ", ".join(self.paths)
+
+    def scan(self, columns: Sequence[str]) -> pl.LazyFrame:
+        """Lazy scan of only ``columns`` (projection pushdown keeps the rest on disk)."""
+        frame = pl.scan_parquet(
+            [str(f) for f in self.files], hive_partitioning=False, missing_columns="raise"
+        )
+        return frame.select([pl.col(c) for c in dict.fromkeys(columns)])
+
+
+def open_log(paths: Sequence[str | Path]) -> LogSource:
+    """Resolve files, globs and (hive-partitioned) directories and check they are Parquet.
+
+    Raises:
+        InputError: a path matches nothing, a file is not Parquet, or files disagree on a
+            column's type.
+    """
+    if not paths:
+        raise UsageError("no log path given")
+    files: list[Path] = []
+    for raw in paths:
+        files.extend(_expand(str(raw)))
+    files = list(dict.fromkeys(files))
+    for path in files:
+        _check_parquet(path)
+    schema = _shared_schema(files)
+    return LogSource(tuple(str(p) for p in paths), tuple(files), schema)
+
+
+def _expand(raw: str) -> list[Path]:
+    path = Path(raw)
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _hidden(p, path))
+        if not found:
+            raise InputError(f"{raw}: directory holds no .parquet files")
+        return found
+    if path.is_file():
+        return [path]
+    if glob.has_magic(raw):
+        matches = sorted(Path(m) for m in glob.glob(raw, recursive=True))
+        found = []
+        for match in matches:
+            found.extend(_expand(str(match)) if match.is_dir() else [match])
+        if not found:
+            raise InputError(f"{raw}: pattern matches no files")
+        return found
+    raise InputError(f"{raw}: no such file or directory")
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    # Spark and Hive leave _SUCCESS / .crc companions beside partitions; never read them.
+    return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+
+
+def _check_parquet(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            if size >= 8:
+                handle.seek(-4, 2)
+            tail = handle.read(4)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes), not a Parquet file")
+    if head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+        raise InputError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
+
+
+def _shared_schema(files: Sequence[Path]) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {}
+    origin: dict[str, Path] = {}
+    for path in files:
+        try:
+            file_schema = pl.read_parquet_schema(path)
+        except Exception as exc:  # polars raises several types for corrupt footers
+            raise InputError(f"{path}: unreadable Parquet ({_first_line(exc)})") from None
+        for column, dtype in file_schema.items():
+            if column in schema and schema[column] != dtype:
+                raise InputError(
+                    f"{path}: column '{column}' is {dtype} but {schema[column]} in "
+                    f"{origin[column]} (mixed schemas)"
+                )
+            if column not in schema:
+                schema[column] = dtype
+                origin[column] = path
+    return schema
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """Parse a --since/--until value (ISO 8601 date or date-time; naive means UTC)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option} '{value}' is not an ISO date or date-time (e.g. 2025-04-29T12:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def time_filter(
+    column: str, dtype: pl.DataType, since: datetime | None, until: datetime | None
+) -> pl.Expr | None:
+    """Expression keeping rows with since <= column < until (None when neither is given)."""
+    if since is None and until is None:
+        return None
+    col = pl.col(column)
+    tz = getattr(dtype, "time_zone", None)
+    if isinstance(dtype, pl.Datetime) and tz is None:
+        # Naive timestamps are taken as UTC, so compare against naive UTC bounds.
+        since = since.astimezone(timezone.utc).replace(tzinfo=None) if since else None
+        until = until.astimezone(timezone.utc).replace(tzinfo=None) if until else None
+    elif isinstance(dtype, pl.Date):
+        since_date = since.date() if since else None
+        until_date = until.date() if until else None
+        expr = pl.lit(True)
+        if since_date is not None:
+            expr = expr & (col >= since_date)
+        if until_date is not None:
+            expr = expr & (col < until_date)
+        return expr
+    expr = pl.lit(True)
+    if since is not None:
+        expr = expr & (col >= pl.lit(since).cast(dtype))
+    if until is not None:
+        expr = expr & (col < pl.lit(until).cast(dtype))
+    return expr

@@ -1,0 +1,50 @@
+"""Markdown output, for pull-request comments and job summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from abtool.render.blocks import Block, Facts, Preformatted, Table, checklist_table
+
+VERDICT_EMOJI = {"GO": "✅", "PROMOTE": "✅", "NO_GO": "❌", "ROLLBACK": "❌", "HOLD": "⏸️"}
+
+
+def _escape(cell: str) -> str:
+    return cell.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(block: Table) -> list[str]:
+    align = ["---:" if i in block.numeric else "---" for i in range(len(block.columns))]
+    lines = [f"### {block.title}", ""]
+    lines.append("| " + " | ".join(_escape(c) or " " for c in block.columns) + " |")
+    lines.append("| " + " | ".join(align) + " |")
+    lines += ["| " + " | ".join(_escape(c) for c in row) + " |" for row in block.rows]
+    return [*lines, ""]
+
+
+def render_block(block: Block) -> list[str]:
+    """Markdown lines of one block."""
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Facts):
+        lines = [f"### {block.title}", ""]
+        lines += [f"- **{label}**: {value}" for label, value in block.items]
+        return [*lines, ""]
+    assert isinstance(block, Preformatted)
+    return [f"### {block.title}", "", "```", block.text, "```", ""]
+
+
+def render_markdown(report: dict[str, Any], blocks: Sequence[Block]) -> str:
+    """The whole report as GitHub-flavoured markdown."""
+    verdict = report["verdict"]
+    lines = [f"## abtool {report['command']}: {VERDICT_EMOJI.get(verdict, '')} {verdict}", ""]
+    lines += [f"- {reason}" for reason in report.get("reasons", [])]
+    lines.append("")
+    if report["checks"]:
+        lines += render_block(checklist_table(report))
+    for block in blocks:
+        lines += render_block(block)
+    if report["warnings"]:
+        lines += ["### Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,86 @@
+"""Rich terminal output: a verdict panel, the checklist, then the command's sections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from abtool.render.blocks import Block, Facts, Preformatted, Table, checklist_table
+
+VERDICT_STYLE = {
+    "GO": "bold green",
+    "PROMOTE": "bold green",
+    "NO_GO": "bold red",
+    "ROLLBACK": "bold red",
+    "HOLD": "bold yellow",
+    "INFO": "bold",
+}
+STATUS_STYLE = {"✓": "green", "✗": "red", "!": "yellow", "-": "dim"}
+
+
+def _table(block: Table) -> RichTable:
+    table = RichTable(title=block.title, title_justify="left", expand=False)
+    for i, name in enumerate(block.columns):
+        table.add_column(name, justify="right" if i in block.numeric else "left")
+    for row in block.rows:
+        cells = [Text(c, style=STATUS_STYLE.get(c, "")) for c in row]
+        table.add_row(*cells)
+    return table
+
+
+def to_renderable(block: Block) -> RenderableType:
+    """The Rich renderable of one block."""
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Facts):
+        grid = RichTable.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for label, value in block.items:
+            grid.add_row(label, value)
+        return Panel(grid, title=block.title, title_align="left", expand=False)
+    assert isinstance(block, Preformatted)
+    return Panel(Text(block.text), title=block.title, title_align="left", expand=False)
+
+
+def render_rich(
+    report: dict[str, Any], blocks: Sequence[Block], *, width: int | None, color: bool
+) -> str:
+    """The report as terminal text (ANSI colours only when ``color``)."""
+    console = Console(
+        width=width or 100,
+        record=True,
+        force_terminal=color,
+        color_system="auto" if color else None,
+        file=_Discard(),
+    )
+    verdict = report["verdict"]
+    header = Text.assemble(
+        ("abtool " + report["command"] + "  ", "bold"),
+        (verdict, VERDICT_STYLE.get(verdict, "bold")),
+    )
+    reasons = Text("\n".join(f"• {r}" for r in report.get("reasons", [])))
+    parts: list[RenderableType] = [Panel(Group(header, reasons), expand=False)]
+    if report["checks"]:
+        parts.append(_table(checklist_table(report)))
+    parts += [to_renderable(b) for b in blocks]
+    if report["warnings"]:
+        parts.append(Text("\n".join(f"warning: {w}" for w in report["warnings"]), style="yellow"))
+    for part in parts:
+        console.print(part)
+    return console.export_text(styles=color)
+
+
+class _Discard:
+    """A file that drops writes: the console records, the caller decides where text goes."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None

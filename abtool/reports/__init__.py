@@ -1,0 +1,1 @@
+"""One module per command: logs -> statistics -> checks -> a Report with a verdict."""

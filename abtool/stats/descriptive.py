@@ -1,0 +1,74 @@
+"""Summaries of sorted samples: quantiles, means, histograms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def quantile_sorted(values: NDArray[np.float64], q: float) -> float:
+    """The q-quantile of an ascending sample, linear interpolation (numpy's default method).
+
+    Equals ``numpy.quantile(values, q)`` without re-partitioning the array.
+    """
+    n = len(values)
+    if n == 0:
+        return float("nan")
+    position = q * (n - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, n - 1)
+    weight = position - low
+    return float(values[low] + (values[high] - values[low]) * weight)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean and selected quantiles of one sample."""
+
+    n: int
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"n": self.n, "mean": self.mean, "p5": self.p5, "p50": self.p50, "p95": self.p95}
+
+
+def summarize_sorted(values: NDArray[np.float64]) -> Summary:
+    """Mean, p5, p50 and p95 of an ascending sample."""
+    return Summary(
+        n=len(values),
+        mean=float(np.mean(values)) if len(values) else float("nan"),
+        p5=quantile_sorted(values, 0.05),
+        p50=quantile_sorted(values, 0.50),
+        p95=quantile_sorted(values, 0.95),
+    )
+
+
+def shared_histogram(
+    samples: Sequence[NDArray[np.float64]], bins: int = 20
+) -> tuple[list[float], list[list[int]]]:
+    """Counts of several ascending samples over the same equal-width bins.
+
+    Bins are half-open ``[e_i, e_{i+1})`` except the last, which is closed, as in
+    ``numpy.histogram``.
+
+    Returns:
+        (bin edges, one list of counts per sample).
+    """
+    low = min(float(s[0]) for s in samples if len(s))
+    high = max(float(s[-1]) for s in samples if len(s))
+    if high <= low:
+        high = low + 1.0
+    edges = np.linspace(low, high, bins + 1)
+    counts = []
+    for sample in samples:
+        # Sorted input: bin counts are differences of insertion points at the edges.
+        positions = np.searchsorted(sample, edges[:-1], side="left")
+        positions = np.append(positions, len(sample))
+        counts.append([int(c) for c in np.diff(positions)])
+    return [float(e) for e in edges], counts

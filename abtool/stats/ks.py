@@ -1,0 +1,122 @@
+"""Two-sample Kolmogorov-Smirnov test on sorted samples.
+
+The statistic is exact over all rows and computed by merging the two sorted samples, which
+is O(n) after sorting (numpy's stable sort is a timsort, so two concatenated sorted runs are
+merged, not re-sorted). Counts are kept as integers, so D has no rounding drift.
+
+The p-value follows ``scipy.stats.ks_2samp`` (two-sided, ``method='auto'``): the exact
+distribution when both samples have at most 10,000 values (scipy itself is called on such
+small samples), otherwise the asymptotic one, evaluated as scipy does with
+``kstwo.sf(D, round(n1 * n2 / (n1 + n2)))``, so abtool and scipy agree to the last digit.
+(``kstwobign``, the limiting distribution, would be faster around n ~ 500k but differs from
+scipy by up to 1% there; abtool prefers agreement.)
+
+References:
+    Hodges, J. L. (1958). The significance probability of the Smirnov two-sample test.
+    Arkiv för Matematik 3, 469-486.
+    Simard, R., L'Ecuyer, P. (2011). Computing the two-sided Kolmogorov-Smirnov distribution.
+    Journal of Statistical Software 39(11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+EXACT_MAX_N = 10_000
+_CHUNK = 4_000_000
+
+
+@dataclass(frozen=True)
+class KSResult:
+    """Two-sample KS test result."""
+
+    statistic: float
+    pvalue: float
+    method: str
+    n1: int
+    n2: int
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {
+            "statistic": self.statistic,
+            "pvalue": self.pvalue,
+            "method": self.method,
+            "n1": self.n1,
+            "n2": self.n2,
+        }
+
+
+def ks_statistic_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Exact two-sided KS statistic D = sup |F_a(x) - F_b(x)| of two ascending samples.
+
+    Args:
+        a: first sample, sorted ascending, no NaN.
+        b: second sample, sorted ascending, no NaN.
+    """
+    n1, n2 = len(a), len(b)
+    if n1 == 0 or n2 == 0:
+        raise ValueError("both samples must be non-empty")
+    best = 0
+    i = j = 0
+    # Walk the merged order in bounded chunks so extra memory is O(chunk), not O(n1 + n2).
+    while i < n1 or j < n2:
+        ends = []
+        if i < n1:
+            ends.append(a[min(i + _CHUNK, n1) - 1])
+        if j < n2:
+            ends.append(b[min(j + _CHUNK, n2) - 1])
+        cut = min(ends)
+        # Every copy of the cut value goes into this chunk, so ties never straddle two.
+        i_end = int(np.searchsorted(a, cut, side="right"))
+        j_end = int(np.searchsorted(b, cut, side="right"))
+        best = max(best, _chunk_max(a[i:i_end], b[j:j_end], i, j, n1, n2))
+        i, j = i_end, j_end
+    return best / (n1 * n2)
+
+
+def _chunk_max(
+    a: NDArray[np.float64], b: NDArray[np.float64], i0: int, j0: int, n1: int, n2: int
+) -> int:
+    """max |count_a * n2 - count_b * n1| over the tie-group ends within one chunk."""
+    values = np.concatenate([a, b])
+    order = np.argsort(values, kind="stable")
+    from_a = order < len(a)
+    del order
+    taken_a = np.cumsum(from_a, dtype=np.int64)
+    taken_b = np.arange(1, len(values) + 1, dtype=np.int64) - taken_a
+    values.sort(kind="stable")
+    # ECDFs are right-continuous: evaluate only after the last copy of each value.
+    last_of_value = np.empty(len(values), dtype=bool)
+    last_of_value[:-1] = values[1:] != values[:-1]
+    last_of_value[-1] = True
+    diff = (taken_a[last_of_value] + i0) * n2 - (taken_b[last_of_value] + j0) * n1
+    return int(np.abs(diff).max())
+
+
+def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
+    """KS statistic and p-value of two ascending samples (see the module docstring)."""
+    from scipy import stats
+
+    n1, n2 = len(a), len(b)
+    if max(n1, n2) <= EXACT_MAX_N:
+        # Small samples: scipy's own exact computation on the samples themselves.
+        result = stats.ks_2samp(a, b, method="exact")
+        return KSResult(float(result.statistic), float(result.pvalue), "exact", n1, n2)
+    d = ks_statistic_sorted(a, b)
+    return KSResult(d, ks_asymptotic_pvalue(d, n1, n2), "asymptotic", n1, n2)
+
+
+def ks_asymptotic_pvalue(statistic: float, n1: int, n2: int) -> float:
+    """Two-sided p-value as ``ks_2samp`` computes it for large samples.
+
+    scipy evaluates the one-sample distribution ``kstwo`` at the effective size
+    ``round(n1 * n2 / (n1 + n2))``; abtool does the same so the two agree exactly.
+    """
+    from scipy import stats
+
+    en = float(np.round(n1 * n2 / (n1 + n2)))
+    pvalue = float(stats.kstwo.sf(statistic, en))
+    return min(1.0, max(0.0, pvalue))
