@@ -199,7 +199,7 @@ def aggregate_shadow(
             )
         )
     else:
-        for role, expr in (("p", p), ("s", s)):
+        for expr in (p, s):
             queries.append(
                 frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
             )

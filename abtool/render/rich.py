@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ def render_rich(
         record=True,
         force_terminal=color,
         color_system="auto" if color else None,
-        file=_Discard(),
+        file=io.StringIO(),
     )
     verdict = report["verdict"]
     header = Text.assemble(
@@ -74,13 +75,3 @@ def render_rich(
     for part in parts:
         console.print(part)
     return console.export_text(styles=color)
-
-
-class _Discard:
-    """A file that drops writes: the console records, the caller decides where text goes."""
-
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
