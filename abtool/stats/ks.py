@@ -20,6 +20,7 @@ References:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,8 +104,13 @@ def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
     n1, n2 = len(a), len(b)
     if max(n1, n2) <= EXACT_MAX_N:
         # Small samples: scipy's own exact computation on the samples themselves.
-        result = stats.ks_2samp(a, b, method="exact")
-        return KSResult(float(result.statistic), float(result.pvalue), "exact", n1, n2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = stats.ks_2samp(a, b, method="exact")
+        # scipy falls back to the asymptotic distribution (with a warning) when the exact
+        # computation hits floating-point limits; name the method actually used.
+        method = "asymptotic (exact failed)" if caught else "exact"
+        return KSResult(float(result.statistic), float(result.pvalue), method, n1, n2)
     d = ks_statistic_sorted(a, b)
     return KSResult(d, ks_asymptotic_pvalue(d, n1, n2), "asymptotic", n1, n2)
 
