@@ -84,14 +84,13 @@ def _chunk_max(
     """max |count_a * n2 - count_b * n1| over the tie-group ends within one chunk."""
     values = np.concatenate([a, b])
     order = np.argsort(values, kind="stable")
-    from_a = order < len(a)
-    del order
-    taken_a = np.cumsum(from_a, dtype=np.int64)
+    taken_a = np.cumsum(order < len(a), dtype=np.int64)
     taken_b = np.arange(1, len(values) + 1, dtype=np.int64) - taken_a
-    values.sort(kind="stable")
+    merged = values[order]
+    del order, values
     # ECDFs are right-continuous: evaluate only after the last copy of each value.
-    last_of_value = np.empty(len(values), dtype=bool)
-    last_of_value[:-1] = values[1:] != values[:-1]
+    last_of_value = np.empty(len(merged), dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=last_of_value[:-1])
     last_of_value[-1] = True
     diff = (taken_a[last_of_value] + i0) * n2 - (taken_b[last_of_value] + j0) * n1
     return int(np.abs(diff).max())
