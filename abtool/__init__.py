@@ -13,16 +13,30 @@ __version__ = "0.1.0"
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
     "shadow_report": "abtool.reports.shadow",
+    "ShadowOptions": "abtool.reports.shadow",
+    "ShadowColumns": "abtool.logs.shadow",
+    "ShadowThresholds": "abtool.config",
     "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
 }
 
 if TYPE_CHECKING:
+    from abtool.config import ShadowThresholds
+    from abtool.logs.shadow import ShadowColumns
     from abtool.reports.result import Check, Report, Verdict
-    from abtool.reports.shadow import shadow_report
+    from abtool.reports.shadow import ShadowOptions, shadow_report
 
-__all__ = ["Check", "Report", "Verdict", "__version__", "shadow_report"]
+__all__ = [
+    "Check",
+    "Report",
+    "ShadowColumns",
+    "ShadowOptions",
+    "ShadowThresholds",
+    "Verdict",
+    "__version__",
+    "shadow_report",
+]
 
 
 def __getattr__(name: str) -> Any:
