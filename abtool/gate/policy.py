@@ -329,4 +329,3 @@ class _Locator:
                     return found
         found = self._find(start + 1, self._section_end(start), f"thresholds.{key}")
         return found or self.gate_key(index, "thresholds")
-

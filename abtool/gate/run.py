@@ -184,13 +184,13 @@ def run_policy(
                 GateOutcome(gate, spec.command, None, exc.message, time.perf_counter() - started)
             )
             continue
-        outcomes.append(GateOutcome(gate, spec.command, report, None, time.perf_counter() - started))
+        outcomes.append(
+            GateOutcome(gate, spec.command, report, None, time.perf_counter() - started)
+        )
     return GateRun(policy, tuple(outcomes), fail_on_hold)
 
 
-def _prefixed(
-    progress: Callable[[str], None] | None, name: str
-) -> Callable[[str], None] | None:
+def _prefixed(progress: Callable[[str], None] | None, name: str) -> Callable[[str], None] | None:
     if progress is None:
         return None
 

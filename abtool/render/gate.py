@@ -21,7 +21,9 @@ def sections(report: dict[str, Any]) -> list[Block]:
         for gate in report["gates"]
     ]
     blocks: list[Block] = [
-        Table("Gates", ["gate", "kind", "required", "verdict", "failed checks", "key figures"], rows)
+        Table(
+            "Gates", ["gate", "kind", "required", "verdict", "failed checks", "key figures"], rows
+        )
     ]
     for gate in report["gates"]:
         title = f"{gate['name']} ({gate['command']}): {gate['verdict']}"
@@ -62,4 +64,5 @@ def key_figures(gate: dict[str, Any]) -> str:
 
     if gate["kind"] not in kind_names():
         return ""
-    return get_kind(gate["kind"]).key_figures(gate)
+    figures: str = get_kind(gate["kind"]).key_figures(gate)
+    return figures
