@@ -59,10 +59,9 @@ def failed_checks(gate: dict[str, Any]) -> str:
 def key_figures(gate: dict[str, Any]) -> str:
     """The headline numbers of a gate's report, as its kind formats them."""
     if gate["verdict"] == "ERROR":
-        return gate["error"]
+        return str(gate["error"])
     from abtool.gate.kinds import get_kind, kind_names
 
     if gate["kind"] not in kind_names():
         return ""
-    figures: str = get_kind(gate["kind"]).key_figures(gate)
-    return figures
+    return get_kind(gate["kind"]).key_figures(gate)
