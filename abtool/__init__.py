@@ -16,13 +16,25 @@ _LAZY = {
     "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
+    "load_policy": "abtool.gate.policy",
+    "run_policy": "abtool.gate.run",
 }
 
 if TYPE_CHECKING:
+    from abtool.gate.policy import load_policy
+    from abtool.gate.run import run_policy
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.shadow import shadow_report
 
-__all__ = ["Check", "Report", "Verdict", "__version__", "shadow_report"]
+__all__ = [
+    "Check",
+    "Report",
+    "Verdict",
+    "__version__",
+    "load_policy",
+    "run_policy",
+    "shadow_report",
+]
 
 
 def __getattr__(name: str) -> Any:
