@@ -207,5 +207,6 @@ def _reason(outcome: GateOutcome) -> str:
         reasons = [outcome.error] if outcome.report is None else list(outcome.report.reasons)
         text += " - " + "; ".join(r for r in reasons if r)
     if not gate.required:
-        text += " [not required]"
+        unusable = outcome.error is not None
+        text += " [not required; unusable logs still exit 2]" if unusable else " [not required]"
     return text
