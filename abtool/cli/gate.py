@@ -33,7 +33,8 @@ def gate_command(
         ),
     ] = None,
     fail_on_hold: Annotated[
-        bool, typer.Option("--fail-on-hold", help="Exit 1 instead of 3 when a gate says HOLD.")
+        bool,
+        typer.Option("--fail-on-hold", help="Exit 1 instead of 3 when a required gate says HOLD."),
     ] = False,
     fmt: FormatOption = OutputFormat.rich,
     output: OutputOption = None,
