@@ -225,3 +225,25 @@ def test_example_policy_passes_on_the_sample_logs(run_cli):
 def test_ci_examples_run_the_example_policy(example: str):
     text = (REPO / "examples" / example).read_text()
     assert "abtool gate examples/policy.toml" in text
+
+
+def test_markdown_file_equals_markdown_stdout(run_cli, logs: Path, tmp_path: Path):
+    policy = write_policy(logs, gate_toml("shadow", "bad.parquet"))
+    summary = tmp_path / "summary.md"
+    result = run_cli("gate", policy, "--format", "markdown", "--markdown", summary)
+    assert result.exit_code == 1
+    assert result.stdout == summary.read_text()
+
+
+def test_library_run_reports_progress_per_gate(logs: Path):
+    from abtool import load_policy, run_policy
+
+    policy = write_policy(
+        logs, gate_toml("first", "good.parquet") + gate_toml("second", "bad.parquet")
+    )
+    messages: list[str] = []
+    run = run_policy(load_policy(policy), progress=messages.append)
+    assert (run.verdict, run.exit_code) == ("NO_GO", 1)
+    assert messages[0] == "gate 'first': reading logs"
+    assert any(m.startswith("gate 'second': ") for m in messages[1:])
+    assert all(m.startswith(("gate 'first': ", "gate 'second': ")) for m in messages)
