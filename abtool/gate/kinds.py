@@ -46,6 +46,8 @@ class Setting:
         type: the value's TOML type; lists become tuples, integers given for a number become
             floats, numbers must be finite.
         minimum: the smallest accepted value of an INTEGER or NUMBER.
+        maximum: the largest accepted value of an INTEGER or NUMBER.
+        choices: the accepted values of a TEXT setting (e.g. ``metric_type``).
         check: further validation of the (converted) value; raises an AbtoolError whose
             message names the problem (the loader adds file, line and gate).
     """
@@ -54,6 +56,8 @@ class Setting:
     field: str
     type: ValueType
     minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
     check: Callable[[Any], None] | None = None
 
     def convert(self, key: str, value: Any) -> Any:
@@ -66,6 +70,12 @@ class Setting:
         converted = _convert(self.type, key, value)
         if self.minimum is not None and converted < self.minimum:
             raise ConfigError(f"'{key}' must be >= {self.minimum:g}, got {converted}")
+        if self.maximum is not None and converted > self.maximum:
+            raise ConfigError(f"'{key}' must be <= {self.maximum:g}, got {converted}")
+        if self.choices is not None and converted not in self.choices:
+            raise ConfigError(
+                f"'{key}' must be one of {', '.join(self.choices)}; got {converted!r}"
+            )
         if self.check is not None:
             self.check(converted)
         return converted
@@ -85,6 +95,9 @@ class KindSpec:
         thresholds_cls: the thresholds dataclass (field names are check ids).
         settings: policy key -> :class:`Setting`.
         key_figures: one line of the headline numbers, built from the report's JSON dict.
+        validate: optional check of the built ``(columns, options, thresholds)`` that the
+            report would otherwise make only when it runs (e.g. a CI level in (0, 1)); raises
+            an AbtoolError, which the loader reports at the gate's line before anything runs.
     """
 
     name: str
@@ -96,6 +109,7 @@ class KindSpec:
     thresholds_cls: type[Any]
     settings: Mapping[str, Setting]
     key_figures: Callable[[dict[str, Any]], str]
+    validate: Callable[[Any, Any, Any], None] | None = None
 
     def build(self, values: Mapping[str, Any]) -> tuple[Any, Any]:
         """The (columns, options) dataclasses from converted setting values."""
@@ -236,17 +250,26 @@ def _shadow() -> KindSpec:
     )
 
 
-# Extension points: the kinds DESIGN.md names whose commands are built on other branches.
-# Wire each as `"canary": _canary` / `"interleave": _interleave`, a function like `_shadow`
-# returning a KindSpec:
-#   - canary      -> abtool.reports.canary.canary_report   (command "canary-decide",
-#                    config section "canary"; settings from the canary-decide options, e.g.
-#                    metric, stage, control, treatment, unit_col, variant_col, ... + since/until;
-#                    key figures: lift with CI, p-value, SRM p-value, next stage)
-#   - interleave  -> abtool.reports.interleave.interleave_report (command "interleave-report",
-#                    config section "interleave"; key figures: win rate of B, delta with CI, p)
+# Extension points. DESIGN.md names two more kinds, whose commands are built on other
+# branches; each becomes a factory like `_shadow` plus one line in `_FACTORIES`:
+#
+#   "canary": _canary          -> abtool.reports.canary.canary_report, command "canary-decide",
+#       section "canary", CanaryColumns / CanaryOptions / CanaryThresholds. Keys = the command's
+#       options: metric (TEXT_LIST -> options.metrics), metric_type (TEXT, choices auto /
+#       proportion / continuous), stage (NUMBER), control, treatment, salt (TEXT), segment
+#       (TEXT_LIST -> segments), allow_neutral (BOOLEAN), bootstrap (INTEGER >= 0), seed,
+#       since/until (time_window()), unit (TEXT -> columns.unit), variant_col, time_col,
+#       prediction_col, latency_col, error_col (column(...)). validate: the report's threshold
+#       check (distribution_shift_window). Key figures: lift with CI, p-value, SRM p, next stage.
+#   "interleave": _interleave  -> abtool.reports.interleave.interleave_report, command
+#       "interleave-report", section "interleave". Keys: a_name, b_name (TEXT), bootstrap
+#       (INTEGER >= 1), confidence (NUMBER), seed (INTEGER), team_a, team_b (TEXT -> columns),
+#       session_col, position_col, item_col, team_col, clicked_col, attribution_col,
+#       clicked_items_col. validate: the report's option check (confidence in (0, 1)).
+#       Key figures: win rate of B, delta with CI, p-value.
+#
 # The report function must take (paths, *, columns, options, thresholds, progress) and return a
-# Report; nothing else in abtool.gate changes.
+# Report; the loader, the runner, JUnit and every renderer need nothing else.
 _FACTORIES: dict[str, Callable[[], KindSpec]] = {
     "shadow": _shadow,
 }

@@ -199,6 +199,8 @@ class _Reader:
         thresholds = self.thresholds(index, table, spec, label, fail)
         try:
             columns, options = spec.build(values)
+            if spec.validate is not None:
+                spec.validate(columns, options, thresholds)
         except AbtoolError as exc:
             fail(None, exc.message)
         return Gate(
