@@ -19,10 +19,14 @@ _LAZY = {
     "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
+    "load_policy": "abtool.gate.policy",
+    "run_policy": "abtool.gate.run",
 }
 
 if TYPE_CHECKING:
     from abtool.config import ShadowThresholds
+    from abtool.gate.policy import load_policy
+    from abtool.gate.run import run_policy
     from abtool.logs.shadow import ShadowColumns
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.shadow import ShadowOptions, shadow_report
@@ -35,6 +39,8 @@ __all__ = [
     "ShadowThresholds",
     "Verdict",
     "__version__",
+    "load_policy",
+    "run_policy",
     "shadow_report",
 ]
 

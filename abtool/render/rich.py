@@ -20,6 +20,7 @@ VERDICT_STYLE = {
     "ROLLBACK": "bold red",
     "HOLD": "bold yellow",
     "INFO": "bold",
+    "ERROR": "bold red",  # abtool gate: a gate could not be evaluated
 }
 STATUS_STYLE = {"✓": "green", "✗": "red", "!": "yellow", "-": "dim"}
 
