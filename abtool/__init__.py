@@ -16,13 +16,29 @@ _LAZY = {
     "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
+    "interleave_report": "abtool.reports.interleave",
+    "team_draft": "abtool.interleaving",
+    "balanced": "abtool.interleaving",
+    "Interleaving": "abtool.interleaving",
 }
 
 if TYPE_CHECKING:
+    from abtool.interleaving import Interleaving, balanced, team_draft
+    from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.shadow import shadow_report
 
-__all__ = ["Check", "Report", "Verdict", "__version__", "shadow_report"]
+__all__ = [
+    "Check",
+    "Interleaving",
+    "Report",
+    "Verdict",
+    "__version__",
+    "balanced",
+    "interleave_report",
+    "shadow_report",
+    "team_draft",
+]
 
 
 def __getattr__(name: str) -> Any:
