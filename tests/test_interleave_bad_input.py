@@ -148,15 +148,15 @@ def test_empty_log(tmp_path: Path, run_cli) -> None:
 
 
 def test_null_clicks_counted_in_a_warning(tmp_path: Path, run_cli) -> None:
-    path = write_parquet(tmp_path / "log.parquet", {**GOOD_LONG, "clicked": [True, None, None, True]})
+    path = write_parquet(
+        tmp_path / "log.parquet", {**GOOD_LONG, "clicked": [True, None, None, True]}
+    )
     report = run_cli("interleave-report", path, "-f", "json").json()
     assert "2 row(s) with null 'clicked' taken as no click" in report["warnings"]
 
 
 def test_empty_attribution_excluded_with_warning(tmp_path: Path, run_cli) -> None:
-    frame = _nested(
-        [["a"], []], attribution=[[{"item": "a", "team": "A"}], []]
-    )
+    frame = _nested([["a"], []], attribution=[[{"item": "a", "team": "A"}], []])
     path = write_parquet(tmp_path / "log.parquet", frame)
     report = run_cli("interleave-report", path, "-f", "json").json()
     assert report["stats"]["sessions"] == 1 and report["stats"]["excluded_sessions"] == 1

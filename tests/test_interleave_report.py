@@ -187,7 +187,9 @@ def _outcome_log(wins_a: int, wins_b: int, ties: int) -> pl.DataFrame:
     ("wins_a", "wins_b", "verdict", "code"),
     [(560, 700, "GO", 0), (700, 560, "NO_GO", 1), (620, 640, "HOLD", 3)],
 )
-def test_verdicts(tmp_path: Path, run_cli, wins_a: int, wins_b: int, verdict: str, code: int) -> None:
+def test_verdicts(
+    tmp_path: Path, run_cli, wins_a: int, wins_b: int, verdict: str, code: int
+) -> None:
     path = write_parquet(tmp_path / "log.parquet", _outcome_log(wins_a, wins_b, 300))
     result = run_cli("interleave-report", path, "-f", "json", "--seed", "3")
     report = result.json()
@@ -235,8 +237,18 @@ def test_team_names_and_values(tmp_path: Path, run_cli) -> None:
     )
     path = write_parquet(tmp_path / "log.parquet", frame)
     result = run_cli(
-        "interleave-report", path, "--team-a", "control", "--team-b", "treatment",
-        "--a-name", "prod", "--b-name", "cand", "-f", "markdown",
+        "interleave-report",
+        path,
+        "--team-a",
+        "control",
+        "--team-b",
+        "treatment",
+        "--a-name",
+        "prod",
+        "--b-name",
+        "cand",
+        "-f",
+        "markdown",
     )
     assert result.exit_code == 3
     assert "| prod | 9 | 3 | 33.33% |" in result.stdout

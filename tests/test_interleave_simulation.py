@@ -88,8 +88,16 @@ def test_simulate_long_and_nested_give_the_same_report(tmp_path: Path, run_cli) 
     for fmt in ("long", "nested"):
         out = tmp_path / f"{fmt}.parquet"
         made = run_cli(
-            "simulate", "interleave", "--out", out, "--sessions", "3000", "--seed", "2",
-            "--format", fmt,
+            "simulate",
+            "interleave",
+            "--out",
+            out,
+            "--sessions",
+            "3000",
+            "--seed",
+            "2",
+            "--format",
+            fmt,
         )
         assert made.exit_code == 0, made.stderr
         report = run_cli("interleave-report", out, "-f", "json").json()

@@ -11,8 +11,21 @@ from abtool.stats.interleaving import bootstrap_delta_ci, preference, sign_test_
 
 @pytest.mark.parametrize(
     ("wins_a", "wins_b"),
-    [(0, 1), (1, 0), (3, 7), (7, 3), (5, 5), (10, 11), (0, 20), (480, 520), (4900, 5100),
-     (123, 456), (10_000, 10_321), (250_000, 251_500), (1, 60)],
+    [
+        (0, 1),
+        (1, 0),
+        (3, 7),
+        (7, 3),
+        (5, 5),
+        (10, 11),
+        (0, 20),
+        (480, 520),
+        (4900, 5100),
+        (123, 456),
+        (10_000, 10_321),
+        (250_000, 251_500),
+        (1, 60),
+    ],
 )
 def test_sign_test_matches_scipy_binomtest(wins_a: int, wins_b: int) -> None:
     expected = stats.binomtest(wins_b, wins_a + wins_b, 0.5, alternative="two-sided").pvalue

@@ -239,9 +239,13 @@ def _nested(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame
     clicked = require(schema, name, columns.clicked_items, Kind.LIST, "--clicked-items-col")
     item_dtype = fields[columns.item_field]
     clicked_inner = getattr(clicked, "inner", None)
-    if clicked_inner != item_dtype and not (
-        clicked_inner is not None and is_text(clicked_inner) and is_text(item_dtype)
-    ):
+    both_text = (
+        isinstance(clicked_inner, pl.DataType)
+        and isinstance(item_dtype, pl.DataType)
+        and is_text(clicked_inner)
+        and is_text(item_dtype)
+    )
+    if clicked_inner != item_dtype and not both_text:
         raise InputError(
             f"{name}: column '{columns.clicked_items}' holds {clicked_inner} but "
             f"'{columns.attribution}' items are {item_dtype}; they must be the same type"

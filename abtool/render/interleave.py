@@ -33,10 +33,7 @@ def sections(report: dict[str, Any]) -> list[Block]:
     teams = Table(
         "Click-through by team",
         ["team", "shown", "clicks", "CTR"],
-        [
-            [t["name"], f"{t['shown']:,}", f"{t['clicks']:,}", fmt_rate(t["ctr"])]
-            for t in (a, b)
-        ],
+        [[t["name"], f"{t['shown']:,}", f"{t['clicks']:,}", fmt_rate(t["ctr"])] for t in (a, b)],
         frozenset({1, 2, 3}),
     )
     positions = stats["ctr_by_position"]

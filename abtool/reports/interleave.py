@@ -99,9 +99,7 @@ def _check_options(options: InterleaveOptions, thresholds: InterleaveThresholds)
             f"[interleave] preference (alpha) must be in (0, 1), got {thresholds.preference}"
         )
     if thresholds.min_sessions < 0:
-        raise ConfigError(
-            f"[interleave] min_sessions must be >= 0, got {thresholds.min_sessions}"
-        )
+        raise ConfigError(f"[interleave] min_sessions must be >= 0, got {thresholds.min_sessions}")
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -217,8 +215,6 @@ def _verdict(
 
 
 def _warnings(data: InterleaveData) -> list[str]:
-    warnings = [
-        f"excluded {n:,} session(s) with {reason}" for reason, n in data.excluded.items()
-    ]
+    warnings = [f"excluded {n:,} session(s) with {reason}" for reason, n in data.excluded.items()]
     warnings += [f"{n:,} row(s) with {what}" for what, n in data.assumed.items()]
     return warnings

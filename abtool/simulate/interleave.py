@@ -106,7 +106,8 @@ def simulate_sessions(
     rows = np.arange(n)[:, None]
 
     def clicks(local: NDArray[np.int64]) -> NDArray[np.bool_]:
-        return rng.random(local.shape) < examine * attractiveness[rows, local]
+        drawn: NDArray[np.bool_] = rng.random(local.shape) < examine * attractiveness[rows, local]
+        return drawn
 
     return SessionBatch(
         items=candidates[rows, batch.items],
@@ -117,7 +118,9 @@ def simulate_sessions(
     )
 
 
-def interleave_chunks(spec: InterleaveSpec, chunk_sessions: int = CHUNK_SESSIONS) -> Iterator[pa.Table]:
+def interleave_chunks(
+    spec: InterleaveSpec, chunk_sessions: int = CHUNK_SESSIONS
+) -> Iterator[pa.Table]:
     """Yield the log in chunks of ``chunk_sessions`` sessions (constant memory)."""
     check_spec(spec)
     relevance = catalogue_relevance(spec)
