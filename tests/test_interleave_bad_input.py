@@ -191,3 +191,17 @@ def test_bad_config(tmp_path: Path, run_cli) -> None:
 def test_missing_file(tmp_path: Path, run_cli) -> None:
     result = run_cli("interleave-report", tmp_path / "nope.parquet")
     _assert_one_line_error(result, "no such file")
+
+
+def test_unbalanced_sessions_warned(tmp_path: Path, run_cli) -> None:
+    data = {
+        "session_id": ["s1", "s1", "s2", "s2", "s3", "s3", "s3"],
+        "position": [1, 2, 1, 2, 1, 2, 3],
+        "item_id": list("abcdefg"),
+        "team": ["A", "B", "A", "A", "B", "B", "A"],  # s2: 2-0 (unbalanced), s3: 2-1 (fine)
+        "clicked": [True, False, False, True, False, False, False],
+    }
+    path = write_parquet(tmp_path / "log.parquet", data)
+    report = run_cli("interleave-report", path, "-f", "json").json()
+    assert report["stats"]["unbalanced_sessions"] == 1
+    assert any("1 session(s) show more than one item more" in w for w in report["warnings"])

@@ -66,6 +66,7 @@ class InterleaveData:
     wins_b: int
     ties: int
     no_click_sessions: int
+    unbalanced_sessions: int
     shown_a: int
     shown_b: int
     clicks_a: int
@@ -110,7 +111,9 @@ def aggregate_interleave(
     is_b = pl.col("team") == b
     clicked = pl.col("clicked")
     per_session = shown.group_by("session").agg(
-        (clicked & is_a).sum().alias("credit_a"), (clicked & is_b).sum().alias("credit_b")
+        (clicked & is_a).sum().alias("credit_a"),
+        (clicked & is_b).sum().alias("credit_b"),
+        (is_a.sum().cast(pl.Int64) - is_b.sum().cast(pl.Int64)).abs().alias("imbalance"),
     )
     ca, cb = pl.col("credit_a"), pl.col("credit_b")
     totals = per_session.select(
@@ -119,6 +122,7 @@ def aggregate_interleave(
         (cb > ca).sum().alias("wins_b"),
         (ca == cb).sum().alias("ties"),
         ((ca + cb) == 0).sum().alias("no_click_sessions"),
+        (pl.col("imbalance") > 1).sum().alias("unbalanced_sessions"),
     )
     duplicates = (
         shown.group_by("session", "position")
@@ -173,6 +177,7 @@ def aggregate_interleave(
         wins_b=int(total_row["wins_b"]),
         ties=int(total_row["ties"]),
         no_click_sessions=int(total_row["no_click_sessions"]),
+        unbalanced_sessions=int(total_row["unbalanced_sessions"]),
         shown_a=sum(r.shown_a for r in rows),
         shown_b=sum(r.shown_b for r in rows),
         clicks_a=sum(r.clicks_a for r in rows),

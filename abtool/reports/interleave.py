@@ -125,6 +125,7 @@ def _statistics(
         "pvalue": result.pvalue,
         "decisive_sessions": result.wins_a + result.wins_b,
         "no_click_sessions": data.no_click_sessions,
+        "unbalanced_sessions": data.unbalanced_sessions,
         "confidence": result.confidence,
         "bootstrap": result.bootstrap,
         "seed": options.seed,
@@ -217,4 +218,10 @@ def _verdict(
 def _warnings(data: InterleaveData) -> list[str]:
     warnings = [f"excluded {n:,} session(s) with {reason}" for reason, n in data.excluded.items()]
     warnings += [f"{n:,} row(s) with {what}" for what, n in data.assumed.items()]
+    if data.unbalanced_sessions:
+        # Team-draft never lets the teams differ by more than one item in a list.
+        warnings.append(
+            f"{data.unbalanced_sessions:,} session(s) show more than one item more of one "
+            "team than the other: not team-draft interleavings? Team credit assumes they are"
+        )
     return warnings
