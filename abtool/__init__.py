@@ -12,13 +12,17 @@ __version__ = "0.1.0"
 
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
+    "Check": "abtool.reports.result",
+    "Report": "abtool.reports.result",
+    "Verdict": "abtool.reports.result",
     "shadow_report": "abtool.reports.shadow",
     "ShadowOptions": "abtool.reports.shadow",
     "ShadowColumns": "abtool.logs.shadow",
     "ShadowThresholds": "abtool.config",
-    "Report": "abtool.reports.result",
-    "Check": "abtool.reports.result",
-    "Verdict": "abtool.reports.result",
+    "interleave_report": "abtool.reports.interleave",
+    "team_draft": "abtool.interleaving",
+    "balanced": "abtool.interleaving",
+    "Interleaving": "abtool.interleaving",
     "load_policy": "abtool.gate.policy",
     "run_policy": "abtool.gate.run",
 }
@@ -27,22 +31,13 @@ if TYPE_CHECKING:
     from abtool.config import ShadowThresholds
     from abtool.gate.policy import load_policy
     from abtool.gate.run import run_policy
+    from abtool.interleaving import Interleaving, balanced, team_draft
     from abtool.logs.shadow import ShadowColumns
+    from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.shadow import ShadowOptions, shadow_report
 
-__all__ = [
-    "Check",
-    "Report",
-    "ShadowColumns",
-    "ShadowOptions",
-    "ShadowThresholds",
-    "Verdict",
-    "__version__",
-    "load_policy",
-    "run_policy",
-    "shadow_report",
-]
+__all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:

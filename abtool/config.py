@@ -37,9 +37,19 @@ class ShadowThresholds:
     """Maximum ratio of shadow p99 latency to primary p99 latency."""
 
 
+@dataclass(frozen=True)
+class InterleaveThresholds:
+    """Interleaving checklist; each field is named after its check id."""
+
+    min_sessions: int = 1000
+    """Minimum decisive sessions (one team got more clicks) before deciding."""
+    preference: float = 0.05
+    """Significance level alpha of the two-sided sign test."""
+
+
 ThresholdsT = TypeVar("ThresholdsT")
 
-SECTIONS: dict[str, type[Any]] = {"shadow": ShadowThresholds}
+SECTIONS: dict[str, type[Any]] = {"shadow": ShadowThresholds, "interleave": InterleaveThresholds}
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

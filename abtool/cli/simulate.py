@@ -60,3 +60,55 @@ def simulate_shadow(
         shadow_chunks(spec), out, partition_by_date="ts" if partition_by_date else None
     )
     typer.echo(f"abtool: wrote {written:,} shadow rows to {out}", err=True)
+
+
+@app.command("interleave")
+def simulate_interleave(
+    out: OutOption,
+    sessions: Annotated[int, typer.Option(min=1, help="Sessions (result lists) to generate.")] = (
+        5_000
+    ),
+    seed: SeedOption = 0,
+    noise_a: Annotated[
+        float, typer.Option(min=0.0, help="Ranker A's score noise (SD; relevance has SD 1).")
+    ] = 1.0,
+    noise_b: Annotated[
+        float,
+        typer.Option(min=0.0, help="Ranker B's score noise; below noise-a means B is better."),
+    ] = 0.8,
+    size: Annotated[int, typer.Option(min=1, help="Items shown per session.")] = 10,
+    candidates: Annotated[
+        int, typer.Option(min=1, help="Catalogue items each session's rankers order.")
+    ] = 20,
+    catalogue: Annotated[int, typer.Option(min=1, help="Items in the catalogue.")] = 5_000,
+    position_bias: Annotated[
+        float, typer.Option(min=0.0, help="Position k is examined with probability k^-bias.")
+    ] = 1.0,
+    log_format: Annotated[
+        str, typer.Option("--format", help="long (one row per shown item) or nested.")
+    ] = "long",
+) -> None:
+    """An interleaving log: team-draft of two rankers, position-biased clicks."""
+    from abtool.errors import UsageError
+    from abtool.simulate.interleave import LOG_FORMATS, InterleaveSpec, interleave_chunks
+    from abtool.simulate.writer import write_chunks
+
+    if log_format not in LOG_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(LOG_FORMATS)}, got '{log_format}'")
+    if candidates < size:
+        raise UsageError(f"--candidates ({candidates}) must be >= --size ({size})")
+    if catalogue < candidates:
+        raise UsageError(f"--catalogue ({catalogue}) must be >= --candidates ({candidates})")
+    spec = InterleaveSpec(
+        sessions=sessions,
+        seed=seed,
+        catalogue=catalogue,
+        candidates=candidates,
+        size=size,
+        noise_a=noise_a,
+        noise_b=noise_b,
+        position_bias=position_bias,
+        log_format=log_format,
+    )
+    written = write_chunks(interleave_chunks(spec), out)
+    typer.echo(f"abtool: wrote {written:,} {log_format} interleaving rows to {out}", err=True)

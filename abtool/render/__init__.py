@@ -22,6 +22,7 @@ class OutputFormat(StrEnum):
 _SECTION_MODULES = {
     "shadow-report": "abtool.render.shadow",
     "gate": "abtool.render.gate",
+    "interleave-report": "abtool.render.interleave",
 }
 
 
