@@ -13,16 +13,18 @@ __version__ = "0.1.0"
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
     "shadow_report": "abtool.reports.shadow",
+    "canary_report": "abtool.reports.canary",
     "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
 }
 
 if TYPE_CHECKING:
+    from abtool.reports.canary import canary_report
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.shadow import shadow_report
 
-__all__ = ["Check", "Report", "Verdict", "__version__", "shadow_report"]
+__all__ = ["Check", "Report", "Verdict", "__version__", "canary_report", "shadow_report"]
 
 
 def __getattr__(name: str) -> Any:

@@ -43,9 +43,11 @@ def _root(
 def _register() -> None:
     # Command modules import only typer and abtool's light modules; the heavy work is
     # imported inside each command so that `abtool --help` stays fast.
-    from abtool.cli import shadow, simulate
+    from abtool.cli import canary, shadow, simulate
 
     app.command("shadow-report")(shadow.shadow_report_command)
+    app.command("canary-decide")(canary.canary_decide_command)
+    app.command("assign")(canary.assign_command)
     app.add_typer(simulate.app, name="simulate")
 
 
