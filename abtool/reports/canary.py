@@ -21,7 +21,7 @@ from typing import Any
 
 from abtool.assignment import in_treatment
 from abtool.config import CanaryThresholds
-from abtool.errors import UsageError
+from abtool.errors import ConfigError, UsageError
 from abtool.logs.canary import CanaryColumns, CanaryData, MetricData, UnitSums, aggregate_canary
 from abtool.logs.source import open_log, parse_time
 from abtool.reports.result import Check, Report, Verdict
@@ -110,6 +110,12 @@ def _validate(options: CanaryOptions) -> None:
         raise UsageError("--metric lists a column twice")
 
 
+def _validate_thresholds(thresholds: CanaryThresholds) -> None:
+    window = thresholds.distribution_shift_window
+    if window < 1 or window != int(window):
+        raise ConfigError(f"distribution_shift_window must be a positive integer, got {window}")
+
+
 def canary_report(
     paths: Sequence[str | Path],
     *,
@@ -134,6 +140,7 @@ def canary_report(
     options = options or CanaryOptions()
     thresholds = thresholds or CanaryThresholds()
     _validate(options)
+    _validate_thresholds(thresholds)
     source = open_log(paths)
     data = aggregate_canary(
         source,
@@ -168,7 +175,7 @@ def canary_report(
     stats["next_stage"] = _next_stage(verdict, options.stage)
     if verdict is Verdict.PROMOTE and stats["next_stage"] is not None:
         reasons.append(f"promote from {options.stage:g}% to {stats['next_stage']:g}%")
-    warnings = _warnings(data, stats, options) + warnings
+    warnings = _warnings(data, stats, checks, options) + warnings
     return Report(
         command=COMMAND,
         verdict=verdict,
@@ -614,7 +621,9 @@ def _next_stage(verdict: Verdict, stage: float | None) -> float | None:
     return next_stage(stage) if verdict is Verdict.PROMOTE else stage
 
 
-def _warnings(data: CanaryData, stats: dict[str, Any], options: CanaryOptions) -> list[str]:
+def _warnings(
+    data: CanaryData, stats: dict[str, Any], checks: Sequence[Check], options: CanaryOptions
+) -> list[str]:
     warnings = []
     if data.excluded:
         reasons = ", ".join(f"{n:,} with {reason}" for reason, n in data.excluded.items())
@@ -627,6 +636,9 @@ def _warnings(data: CanaryData, stats: dict[str, Any], options: CanaryOptions) -
             "under both variants: they count in the per-variant health figures but are left "
             "out of SRM, metrics and segments"
         )
+    for check in checks:
+        if check.id in ROLLBACK_TRIGGERS and check.passed is None:
+            warnings.append(f"rollback trigger '{check.id}' not evaluated: {check.message}")
     if options.stage is None:
         warnings.append(
             "no --stage given: SRM assumes an equal split and no next stage is proposed"
