@@ -366,3 +366,33 @@ def test_assign_bad_input(run_cli, tmp_path):
     assert_usage_error(
         run_cli("assign", "--salt", "s", "--fraction", "0.5", "--from", missing), str(missing)
     )
+
+
+def test_significant_negative_segment_is_flagged(run_cli, simulate, tmp_path):
+    log = pl.read_parquet(simulate(click_lift=0.3))
+    broken = log.with_columns(
+        clicked=pl.when((pl.col("country") == "IN") & (pl.col("model_variant") == "v2"))
+        .then(False)
+        .otherwise(pl.col("clicked"))
+    )
+    path = write_parquet(tmp_path / "broken.parquet", broken)
+    result, report = decide(run_cli, path, "--segment", "country")
+    entries = {e["value"]: e for e in report["stats"]["segments"]["country"]}
+    assert entries["IN"]["regression"] is True and entries["IN"]["lift_abs"] < 0
+    assert entries["US"]["regression"] is False
+    assert any("segment country = IN" in w for w in report["warnings"])
+    # Advisory: the segment is flagged, the verdict follows the primary metric.
+    assert report["verdict"] == "PROMOTE" and result.exit_code == 0
+    md = run_cli(
+        "canary-decide",
+        path,
+        "--metric",
+        "clicked",
+        "--stage",
+        "20",
+        "-s",
+        "country",
+        "-f",
+        "markdown",
+    )
+    assert "| regression |" in md.stdout

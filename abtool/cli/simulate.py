@@ -107,8 +107,12 @@ def simulate_canary(
     partition_by_date: PartitionOption = False,
 ) -> None:
     """A canary / A/B log: users split by md5 bucket, several requests each."""
+    from abtool.errors import UsageError
     from abtool.simulate.canary import CanarySpec, canary_chunks
     from abtool.simulate.writer import write_chunks
+
+    if not 0.0 < click_rate < 1.0:
+        raise UsageError(f"--click-rate must lie strictly between 0 and 1, got {click_rate:g}")
 
     spec = CanarySpec(
         users=users,

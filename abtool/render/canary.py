@@ -158,21 +158,13 @@ def sections(report: dict[str, Any]) -> list[Block]:
             Table("Secondary metrics", ["metric", *LIFT_COLUMNS], rows, frozenset(range(1, 7)))
         )
     for column, entries in stats["segments"].items():
-        rows = [
-            [
-                *_lift_row(
-                    [str(e["value"]), f"{e['units_control']:,}/{e['units_treatment']:,}"], e
-                ),
-                "regression" if e["regression"] else "",
-            ]
-            for e in entries
-        ]
-        blocks.append(
-            Table(
-                f"Primary metric by {column}",
-                [column, "units c/t", *LIFT_COLUMNS, ""],
-                rows,
-                frozenset(range(1, 8)),
+        flagged = any(e["regression"] for e in entries)
+        rows = []
+        for e in entries:
+            row = _lift_row(
+                [str(e["value"]), f"{e['units_control']:,}/{e['units_treatment']:,}"], e
             )
-        )
+            rows.append([*row, "regression"] if e["regression"] else row + [""] * flagged)
+        headers = [column, "units c/t", *LIFT_COLUMNS] + ["flag"] * flagged
+        blocks.append(Table(f"Primary metric by {column}", headers, rows, frozenset(range(1, 8))))
     return blocks
