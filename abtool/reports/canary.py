@@ -171,8 +171,8 @@ def canary_report(
     stats["segments"] = _segment_stats(data, alpha)
     checks = _checks(stats, data, thresholds, columns, options)
     verdict, reasons = _decide(checks, stats, options)
-    stats["stage"] = options.stage
-    stats["next_stage"] = _next_stage(verdict, options.stage)
+    stats["stage"] = _whole(options.stage)
+    stats["next_stage"] = _whole(_next_stage(verdict, options.stage))
     if verdict is Verdict.PROMOTE and stats["next_stage"] is not None:
         reasons.append(f"promote from {options.stage:g}% to {stats['next_stage']:g}%")
     warnings = _warnings(data, stats, checks, options) + warnings
@@ -415,6 +415,10 @@ def _ratio(treatment: float | None, control: float | None) -> float | None:
     return treatment / control
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:.2f}x" if ratio != float("inf") else "control has none"
+
+
 def _skipped(check_id: str, threshold: float, why: str, advisory: bool = False) -> Check:
     return Check(check_id, None, None, threshold, f"skipped: {why}", advisory)
 
@@ -477,8 +481,8 @@ def _error_check(
         not fired,
         ratio,
         limits.error_rate,
-        f"treatment error rate {t['error_rate']:.2%} = {ratio:.2f}x control "
-        f"{c['error_rate']:.2%} (rollback when > {limits.error_rate:g}x and "
+        f"treatment error rate {t['error_rate']:.2%} vs control {c['error_rate']:.2%} "
+        f"({_times(ratio)}; rollback when > {limits.error_rate:g}x and "
         f"> {limits.error_rate_floor:.2%})",
     )
 
@@ -494,8 +498,8 @@ def _latency_check(
         ratio <= limits.latency_p99,
         ratio,
         limits.latency_p99,
-        f"treatment p99 {t['latency_p99_ms']:.1f} ms = {ratio:.2f}x control "
-        f"{c['latency_p99_ms']:.1f} ms (rollback when > {limits.latency_p99:g}x)",
+        f"treatment p99 {t['latency_p99_ms']:.1f} ms vs control {c['latency_p99_ms']:.1f} ms "
+        f"({_times(ratio)}; rollback when > {limits.latency_p99:g}x)",
     )
 
 
@@ -611,6 +615,11 @@ def _decide(
     if primary.passed:
         reasons.append(primary.message)
     return Verdict.PROMOTE, reasons
+
+
+def _whole(value: float | None) -> float | int | None:
+    """Stages as integers in JSON when they are whole percentages (5, not 5.0)."""
+    return int(value) if value is not None and value == int(value) else value
 
 
 def _next_stage(verdict: Verdict, stage: float | None) -> float | None:
