@@ -69,6 +69,8 @@ class VariantData:
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     prediction_mean: float | None
+    missing: dict[str, int]
+    """Rows of this variant left out of a figure, by column (null, or NaN for floats)."""
     predictions_sorted: NDArray[np.float64] = field(repr=False)
     recent_sorted: NDArray[np.float64] = field(repr=False)
 
@@ -391,18 +393,22 @@ def _variant_summary(
         pl.len().alias("requests"),
         pl.col(columns.time).min().alias("time_min"),
         pl.col(columns.time).max().alias("time_max"),
+        pl.col(columns.time).is_null().sum().alias(f"missing:{columns.time}"),
     ]
     if error_dtype is not None:
         aggregations.append(_error_flag(columns.error, error_dtype).sum().alias("errors"))
     if latency_dtype is not None:
-        latency = pl.col(columns.latency).cast(pl.Float64)
+        valid = _valid_number(columns.latency, latency_dtype)
+        latency = pl.col(columns.latency).cast(pl.Float64).filter(valid)
         for key, q in (("p50", 0.50), ("p99", 0.99)):
             aggregations.append(latency.quantile(q, interpolation="linear").alias(key))
+        aggregations.append((~valid).sum().alias(f"missing:{columns.latency}"))
     if prediction_dtype is not None:
         valid = _valid_number(columns.prediction, prediction_dtype)
         aggregations.append(
             pl.col(columns.prediction).cast(pl.Float64).filter(valid).mean().alias("pred_mean")
         )
+        aggregations.append((~valid).sum().alias(f"missing:{columns.prediction}"))
     return frame.group_by(_ROLE).agg(aggregations)
 
 
@@ -501,6 +507,11 @@ def _variant_data(
         latency_p50_ms=_float(summary.get("p50")) if has_latency else None,
         latency_p99_ms=_float(summary.get("p99")) if has_latency else None,
         prediction_mean=_float(summary.get("pred_mean")),
+        missing={
+            key.removeprefix("missing:"): int(n)
+            for key, n in summary.items()
+            if key.startswith("missing:") and n
+        },
         predictions_sorted=predictions[0],
         recent_sorted=predictions[1],
     )

@@ -639,6 +639,12 @@ def _warnings(
         warnings.append(
             f"excluded {sum(data.excluded.values()):,} of {data.rows:,} rows: {reasons}"
         )
+    for variant in (data.control, data.treatment):
+        for column, n in variant.missing.items():
+            warnings.append(
+                f"{n:,} {variant.name} rows with a null {column} left out of the figures "
+                f"that use '{column}'"
+            )
     if data.inconsistent_units:
         warnings.append(
             f"{data.inconsistent_units:,} unit(s) with {data.inconsistent_rows:,} rows were logged "
