@@ -396,3 +396,42 @@ def test_significant_negative_segment_is_flagged(run_cli, simulate, tmp_path):
         "markdown",
     )
     assert "| regression |" in md.stdout
+
+
+def test_hive_partitioned_directory_and_time_window(run_cli, tmp_path):
+    out = tmp_path / "logs"
+    made = run_cli(
+        "simulate",
+        "canary",
+        "--users",
+        "3000",
+        "--hours",
+        "48",
+        "--stage",
+        "50",
+        "--seed",
+        "3",
+        "--partition-by-date",
+        "--out",
+        out,
+    )
+    assert made.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["date=2025-04-28", "date=2025-04-29"]
+    whole = run_cli("canary-decide", out, "--metric", "clicked", "--stage", "50", "-f", "json")
+    day = run_cli(
+        "canary-decide",
+        out,
+        "--metric",
+        "clicked",
+        "--stage",
+        "50",
+        "-f",
+        "json",
+        "--until",
+        "2025-04-29",
+    )
+    log = pl.read_parquet(out / "*" / "*.parquet")
+    first_day = log.filter(pl.col("ts") < pl.datetime(2025, 4, 29))
+    assert whole.json()["stats"]["rows"] == log.height
+    assert day.json()["stats"]["rows"] == first_day.height
+    assert day.json()["inputs"]["files"] == 2
