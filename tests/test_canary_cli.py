@@ -435,3 +435,9 @@ def test_hive_partitioned_directory_and_time_window(run_cli, tmp_path):
     assert whole.json()["stats"]["rows"] == log.height
     assert day.json()["stats"]["rows"] == first_day.height
     assert day.json()["inputs"]["files"] == 2
+
+
+def test_all_null_units(run_cli, tmp_path):
+    path = small_log(tmp_path, user_id=pl.Series([None] * 6, dtype=pl.Int64))
+    result = run_cli("canary-decide", path, "--metric", "clicked")
+    assert_usage_error(result, str(path), "'user_id'", "all null")

@@ -292,6 +292,11 @@ def aggregate_canary(
     results = _collect(queries, name)
     summary = {row[_ROLE]: row for row in results[0].iter_rows(named=True)}
     units = results[1]
+    if units.height == 0:
+        raise InputError(
+            f"{name}: no row of variants '{control_name}' or '{treatment_name}' has a "
+            f"'{columns.unit}' value (all null)"
+        )
     inconsistent = units.filter(pl.col(_N_VARIANTS) > 1)
     consistent = units.filter(pl.col(_N_VARIANTS) == 1)
     kinds = results[2].row(0, named=True) if metric_dtypes else {}
