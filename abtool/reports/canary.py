@@ -22,15 +22,12 @@ from typing import Any
 from abtool.assignment import in_treatment
 from abtool.config import CanaryThresholds
 from abtool.errors import ConfigError, UsageError
-from abtool.logs.canary import CanaryColumns, CanaryData, MetricData, UnitSums, aggregate_canary
+from abtool.logs.canary import CanaryColumns, CanaryData, aggregate_canary
 from abtool.logs.source import open_log, parse_time
+from abtool.reports.canary_checks import canary_checks, signed_percent
+from abtool.reports.canary_metrics import metric_kind, metric_stats, segment_stats, with_holm
 from abtool.reports.result import Check, Report, Verdict
-from abtool.stats.bootstrap import bootstrap_ratio_lift
 from abtool.stats.ks import ks_2samp_sorted, ks_statistic_sorted
-from abtool.stats.means import mann_whitney, welch_t
-from abtool.stats.multiple import holm
-from abtool.stats.proportions import two_proportions
-from abtool.stats.ratio import Lift, ratio_estimate, ratio_lift
 from abtool.stats.srm import sample_ratio_mismatch
 
 COMMAND = "canary-decide"
@@ -38,20 +35,6 @@ STAGES = (1.0, 5.0, 20.0, 50.0, 100.0)
 ROLLBACK_TRIGGERS = ("error_rate", "latency_p99", "prediction_mean")
 VALIDITY = ("srm", "assignment_consistency", "min_samples")
 METRIC_TYPES = ("auto", "proportion", "continuous")
-LIFT_KEYS = (
-    "control_mean",
-    "treatment_mean",
-    "lift_abs",
-    "lift_rel",
-    "ci_low",
-    "ci_high",
-    "rel_ci_low",
-    "rel_ci_high",
-    "z",
-    "se",
-    "pvalue",
-)
-DELTA_METHOD = "delta method, ratio of per-unit sums (Deng et al. 2018)"
 
 
 @dataclass(frozen=True)
@@ -156,20 +139,20 @@ def canary_report(
     )
     if progress:
         progress("Computing statistics")
-    kinds = [_metric_kind(m, options.metric_type, source.name) for m in data.metrics]
+    kinds = [metric_kind(m, options.metric_type, source.name) for m in data.metrics]
     alpha = thresholds.primary_metric
     warnings: list[str] = []
     stats = _health_stats(data)
     stats.update(_validity_stats(data, options))
     stats.update(_distribution_stats(data))
-    metric_stats = [
-        _metric_stats(m, kind, alpha, options, warnings)
+    results = [
+        metric_stats(m, kind, alpha, warnings, bootstrap=options.bootstrap, seed=options.seed)
         for m, kind in zip(data.metrics, kinds, strict=True)
     ]
-    stats["metric"] = metric_stats[0] if metric_stats else None
-    stats["secondary_metrics"] = _with_holm(metric_stats[1:], alpha)
-    stats["segments"] = _segment_stats(data, alpha)
-    checks = _checks(stats, data, thresholds, columns, options)
+    stats["metric"] = results[0] if results else None
+    stats["secondary_metrics"] = with_holm(results[1:], alpha)
+    stats["segments"] = segment_stats(data, alpha)
+    checks = canary_checks(stats, data, thresholds, columns, options.allow_neutral)
     verdict, reasons = _decide(checks, stats, options)
     stats["stage"] = _whole(options.stage)
     stats["next_stage"] = _whole(_next_stage(verdict, options.stage))
@@ -185,17 +168,6 @@ def canary_report(
         inputs={"paths": [str(p) for p in paths], "files": len(source.files), "rows": data.rows},
         reasons=reasons,
     )
-
-
-def _metric_kind(metric: MetricData, requested: str, source: str) -> str:
-    if requested == "proportion" and not metric.binary:
-        raise UsageError(
-            f"{source}: --metric-type proportion but column '{metric.name}' holds values "
-            "other than 0 and 1"
-        )
-    if requested == "auto":
-        return "proportion" if metric.binary else "continuous"
-    return requested
 
 
 def _rate(part: int | None, whole: int) -> float | None:
@@ -275,326 +247,6 @@ def _distribution_stats(data: CanaryData) -> dict[str, Any]:
     return stats
 
 
-def _lift_fields(lift: Lift) -> dict[str, Any]:
-    values = (
-        lift.control.ratio,
-        lift.treatment.ratio,
-        lift.lift_abs,
-        lift.lift_rel,
-        lift.ci_low,
-        lift.ci_high,
-        lift.rel_ci_low,
-        lift.rel_ci_high,
-        lift.z,
-        lift.se,
-        lift.pvalue,
-    )
-    return dict(zip(LIFT_KEYS, values, strict=True))
-
-
-def _lift(control: UnitSums, treatment: UnitSums, alpha: float) -> Lift | None:
-    if control.units < 2 or treatment.units < 2:
-        return None
-    return ratio_lift(
-        ratio_estimate(control.x, control.y), ratio_estimate(treatment.x, treatment.y), alpha
-    )
-
-
-def _metric_stats(
-    metric: MetricData, kind: str, alpha: float, options: CanaryOptions, warnings: list[str]
-) -> dict[str, Any]:
-    c, t = metric.control, metric.treatment
-    result: dict[str, Any] = {
-        "name": metric.name,
-        "type": kind,
-        "method": DELTA_METHOD,
-        "alpha": alpha,
-        "units": {"control": c.units, "treatment": t.units},
-        "rows": {"control": int(c.y.sum()), "treatment": int(t.y.sum())},
-        "missing_rows": metric.missing_rows,
-    }
-    lift = _lift(c, t, alpha)
-    if lift is None:
-        warnings.append(
-            f"metric '{metric.name}': fewer than 2 units with a value in a variant; not tested"
-        )
-        return {**result, **dict.fromkeys(LIFT_KEYS)}
-    result.update(_lift_fields(lift))
-    if c.y.max() <= 1 and t.y.max() <= 1:
-        result["method"] = "unit-level z-test (one row per unit; delta method reduces to it)"
-    if kind == "proportion":
-        test = two_proportions(int((c.x > 0).sum()), c.units, int((t.x > 0).sum()), t.units, alpha)
-        result["unit_test"] = {
-            "value": f"share of units with {metric.name} > 0",
-            "method": "two-proportion z-test (pooled) = Pearson chi-square, per unit",
-            "control_rate": test.control_rate,
-            "treatment_rate": test.treatment_rate,
-            "diff": test.diff,
-            "ci_low": test.ci_low,
-            "ci_high": test.ci_high,
-            "z": test.z,
-            "chi2": test.chi2,
-            "pvalue": test.pvalue,
-        }
-    else:
-        per_unit_c, per_unit_t = c.x / c.y, t.x / t.y
-        welch = welch_t(per_unit_c, per_unit_t, alpha)
-        mwu = mann_whitney(per_unit_c, per_unit_t)
-        result["unit_test"] = {
-            "value": f"per-unit mean of {metric.name}",
-            "welch": {
-                "diff": welch.diff,
-                "ci_low": welch.ci_low,
-                "ci_high": welch.ci_high,
-                "t": welch.t,
-                "df": welch.df,
-                "pvalue": welch.pvalue,
-            },
-            "mann_whitney": {
-                "u": mwu.u,
-                "pvalue": mwu.pvalue,
-                "prob_superiority": mwu.prob_superiority,
-            },
-        }
-    if options.bootstrap:
-        boot = bootstrap_ratio_lift(
-            c.x, c.y, t.x, t.y, replicates=options.bootstrap, seed=options.seed, alpha=alpha
-        )
-        result["bootstrap"] = {
-            "replicates": boot.replicates,
-            "seed": boot.seed,
-            "ci_low": boot.ci_low,
-            "ci_high": boot.ci_high,
-            "rel_ci_low": boot.rel_ci_low,
-            "rel_ci_high": boot.rel_ci_high,
-        }
-    return result
-
-
-def _with_holm(results: list[dict[str, Any]], alpha: float) -> list[dict[str, Any]]:
-    """Add Holm-adjusted p-values over the tested entries; untested ones get None."""
-    tested = [r for r in results if r.get("pvalue") is not None]
-    for entry, adjusted in zip(tested, holm([r["pvalue"] for r in tested]), strict=True):
-        entry["pvalue_holm"] = adjusted
-        entry["significant"] = adjusted <= alpha
-    for entry in results:
-        entry.setdefault("pvalue_holm", None)
-        entry.setdefault("significant", None)
-    return results
-
-
-def _segment_stats(data: CanaryData, alpha: float) -> dict[str, list[dict[str, Any]]]:
-    by_column: dict[str, list[dict[str, Any]]] = {}
-    family: list[dict[str, Any]] = []
-    for column, values in data.segments.items():
-        entries = []
-        for segment in values:
-            entry: dict[str, Any] = {
-                "value": segment.value,
-                "rows": segment.rows,
-                "units_control": segment.control.units,
-                "units_treatment": segment.treatment.units,
-            }
-            lift = _lift(segment.control, segment.treatment, alpha)
-            fields = _lift_fields(lift) if lift else dict.fromkeys(LIFT_KEYS)
-            entry.update(fields)
-            entries.append(entry)
-        family += entries
-        by_column[column] = entries
-    _with_holm(family, alpha)
-    for entry in family:
-        entry["regression"] = bool(entry["significant"]) and entry["lift_abs"] < 0
-    return by_column
-
-
-def _ratio(treatment: float | None, control: float | None) -> float | None:
-    if treatment is None or control is None:
-        return None
-    if control == 0:
-        return 1.0 if treatment == 0 else float("inf")
-    return treatment / control
-
-
-def _times(ratio: float) -> str:
-    return f"{ratio:.2f}x" if ratio != float("inf") else "control has none"
-
-
-def _skipped(check_id: str, threshold: float, why: str, advisory: bool = False) -> Check:
-    return Check(check_id, None, None, threshold, f"skipped: {why}", advisory)
-
-
-def _checks(
-    stats: dict[str, Any],
-    data: CanaryData,
-    limits: CanaryThresholds,
-    columns: CanaryColumns,
-    options: CanaryOptions,
-) -> list[Check]:
-    c, t = stats["variants"]["control"], stats["variants"]["treatment"]
-    checks = [
-        _error_check(c, t, limits, columns),
-        _latency_check(c, t, limits, columns),
-        _prediction_check(c, t, limits, columns),
-        _shift_check(stats, limits, columns),
-    ]
-    p = stats["srm_pvalue"]
-    expected = stats["expected_treatment_share"]
-    if p is None:
-        checks.append(_skipped("srm", limits.srm, "no units"))
-    else:
-        checks.append(
-            Check(
-                "srm",
-                p >= limits.srm,
-                p,
-                limits.srm,
-                f"units {data.control.units:,} control / {data.treatment.units:,} treatment vs "
-                f"expected treatment share {expected:.0%}: SRM p = {p:.3g} "
-                f"(hold below {limits.srm:g})",
-            )
-        )
-    checks.append(_consistency_check(stats, limits))
-    fewest = min(data.control.units, data.treatment.units)
-    checks.append(
-        Check(
-            "min_samples",
-            fewest >= limits.min_samples,
-            fewest,
-            limits.min_samples,
-            f"{fewest:,} units in the smaller variant (need >= {limits.min_samples:,})",
-        )
-    )
-    checks.append(_primary_check(stats["metric"], limits, options))
-    return checks
-
-
-def _error_check(
-    c: dict[str, Any], t: dict[str, Any], limits: CanaryThresholds, columns: CanaryColumns
-) -> Check:
-    if t["error_rate"] is None or c["error_rate"] is None:
-        return _skipped("error_rate", limits.error_rate, f"no '{columns.error}' column")
-    ratio = _ratio(t["error_rate"], c["error_rate"])
-    assert ratio is not None
-    fired = ratio > limits.error_rate and t["error_rate"] > limits.error_rate_floor
-    return Check(
-        "error_rate",
-        not fired,
-        ratio,
-        limits.error_rate,
-        f"treatment error rate {t['error_rate']:.2%} vs control {c['error_rate']:.2%} "
-        f"({_times(ratio)}; rollback when > {limits.error_rate:g}x and "
-        f"> {limits.error_rate_floor:.2%})",
-    )
-
-
-def _latency_check(
-    c: dict[str, Any], t: dict[str, Any], limits: CanaryThresholds, columns: CanaryColumns
-) -> Check:
-    ratio = _ratio(t["latency_p99_ms"], c["latency_p99_ms"])
-    if ratio is None:
-        return _skipped("latency_p99", limits.latency_p99, f"no '{columns.latency}' values")
-    return Check(
-        "latency_p99",
-        ratio <= limits.latency_p99,
-        ratio,
-        limits.latency_p99,
-        f"treatment p99 {t['latency_p99_ms']:.1f} ms vs control {c['latency_p99_ms']:.1f} ms "
-        f"({_times(ratio)}; rollback when > {limits.latency_p99:g}x)",
-    )
-
-
-def _relative_deviation(value: float, base: float) -> float:
-    if base == 0:
-        return 0.0 if value == 0 else float("inf")
-    return abs(value - base) / abs(base)
-
-
-def _prediction_check(
-    c: dict[str, Any], t: dict[str, Any], limits: CanaryThresholds, columns: CanaryColumns
-) -> Check:
-    base, cand = c["prediction_mean"], t["prediction_mean"]
-    if base is None or cand is None:
-        return _skipped("prediction_mean", limits.prediction_mean, f"no '{columns.prediction}'")
-    deviation = _relative_deviation(cand, base)
-    return Check(
-        "prediction_mean",
-        deviation <= limits.prediction_mean,
-        deviation,
-        limits.prediction_mean,
-        f"treatment prediction mean {cand:.4g} deviates {deviation:.1%} from control {base:.4g} "
-        f"(rollback when > {limits.prediction_mean:.0%})",
-    )
-
-
-def _shift_check(stats: dict[str, Any], limits: CanaryThresholds, columns: CanaryColumns) -> Check:
-    p = stats["ks_pvalue"]
-    if p is None:
-        return _skipped(
-            "distribution_shift", limits.distribution_shift, f"no '{columns.prediction}'", True
-        )
-    n_c, n_t = stats["ks_recent_n"]
-    return Check(
-        "distribution_shift",
-        p >= limits.distribution_shift,
-        p,
-        limits.distribution_shift,
-        f"KS p = {p:.3g} on the latest {n_c:,}/{n_t:,} predictions (alert below "
-        f"{limits.distribution_shift:g}); KS D = {stats['ks_statistic']:.4f} on all rows",
-        advisory=True,
-    )
-
-
-def _consistency_check(stats: dict[str, Any], limits: CanaryThresholds) -> Check:
-    units = stats["units"]
-    bad = stats["inconsistent_units"] + (stats["salt_mismatched_units"] or 0)
-    share = bad / units if units else 0.0
-    detail = f"{stats['inconsistent_units']:,} unit(s) seen under both variants"
-    if stats["salt_mismatched_units"] is not None:
-        detail += f", {stats['salt_mismatched_units']:,} logged against their salt bucket"
-    return Check(
-        "assignment_consistency",
-        share <= limits.assignment_consistency,
-        share,
-        limits.assignment_consistency,
-        f"{detail}: {share:.2%} of {units:,} units "
-        f"(hold above {limits.assignment_consistency:.2%})",
-    )
-
-
-def _primary_check(
-    metric: dict[str, Any] | None, limits: CanaryThresholds, options: CanaryOptions
-) -> Check:
-    alpha = limits.primary_metric
-    if metric is None:
-        return _skipped("primary_metric", alpha, "no --metric given")
-    p = metric["pvalue"]
-    if p is None:
-        return _skipped("primary_metric", alpha, f"'{metric['name']}' could not be tested")
-    positive = p < alpha and metric["lift_abs"] > 0
-    negative = p < alpha and metric["lift_abs"] < 0
-    passed = positive or (options.allow_neutral and not negative)
-    if positive:
-        verdict = "significantly positive"
-    elif negative:
-        verdict = "significantly negative"
-    else:
-        verdict = "not significant"
-    level = 1 - alpha
-    return Check(
-        "primary_metric",
-        passed,
-        p,
-        alpha,
-        f"{metric['name']} {verdict}: lift {metric['lift_abs']:+.4g} "
-        f"({_pct(metric['lift_rel'])}), {level:.0%} CI [{metric['ci_low']:+.4g}, "
-        f"{metric['ci_high']:+.4g}], p = {p:.3g}",
-    )
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None or value != value else f"{value:+.2%}"
-
-
 def _decide(
     checks: Sequence[Check], stats: dict[str, Any], options: CanaryOptions
 ) -> tuple[Verdict, list[str]]:
@@ -670,7 +322,7 @@ def _warnings(
             if entry.get("regression"):
                 warnings.append(
                     f"segment {column} = {entry['value']}: {metric['name'] if metric else ''} "
-                    f"significantly worse ({_pct(entry['lift_rel'])}, Holm p = "
+                    f"significantly worse ({signed_percent(entry['lift_rel'])}, Holm p = "
                     f"{entry['pvalue_holm']:.3g})"
                 )
     untested = metric is None or metric.get("pvalue") is None
