@@ -441,3 +441,16 @@ def test_all_null_units(run_cli, tmp_path):
     path = small_log(tmp_path, user_id=pl.Series([None] * 6, dtype=pl.Int64))
     result = run_cli("canary-decide", path, "--metric", "clicked")
     assert_usage_error(result, str(path), "'user_id'", "all null")
+
+
+def test_simulator_is_seeded_and_assigns_by_bucket():
+    from abtool.assignment import in_treatment
+
+    spec = CanarySpec(users=500, stage=30.0, seed=9, inconsistent=0.0)
+    first = pl.concat([pl.from_arrow(t) for t in canary_chunks(spec, chunk_rows=700)])
+    again = pl.concat([pl.from_arrow(t) for t in canary_chunks(spec, chunk_rows=700)])
+    assert first.equals(again)
+    assert first["request_id"].to_list() == list(range(first.height))
+    variants = first.group_by("user_id").agg(pl.col("model_variant").unique())
+    for user, values in variants.iter_rows():
+        assert values == (["v2"] if in_treatment("canary", user, 0.30) else ["v1"])
