@@ -19,6 +19,7 @@ _LAZY = {
     "ShadowOptions": "abtool.reports.shadow",
     "ShadowColumns": "abtool.logs.shadow",
     "ShadowThresholds": "abtool.config",
+    "canary_report": "abtool.reports.canary",
     "interleave_report": "abtool.reports.interleave",
     "team_draft": "abtool.interleaving",
     "balanced": "abtool.interleaving",
@@ -33,11 +34,28 @@ if TYPE_CHECKING:
     from abtool.gate.run import run_policy
     from abtool.interleaving import Interleaving, balanced, team_draft
     from abtool.logs.shadow import ShadowColumns
+    from abtool.reports.canary import canary_report
     from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.shadow import ShadowOptions, shadow_report
 
-__all__ = sorted(_LAZY) + ["__version__"]
+__all__ = [
+    "Check",
+    "Interleaving",
+    "Report",
+    "ShadowColumns",
+    "ShadowOptions",
+    "ShadowThresholds",
+    "Verdict",
+    "__version__",
+    "balanced",
+    "canary_report",
+    "interleave_report",
+    "load_policy",
+    "run_policy",
+    "shadow_report",
+    "team_draft",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -43,10 +43,12 @@ def _root(
 def _register() -> None:
     # Command modules import only typer and abtool's light modules; the heavy work is
     # imported inside each command so that `abtool --help` stays fast.
-    from abtool.cli import gate, interleave, shadow, simulate
+    from abtool.cli import canary, gate, interleave, shadow, simulate
 
     app.command("shadow-report")(shadow.shadow_report_command)
+    app.command("canary-decide")(canary.canary_decide_command)
     app.command("interleave-report")(interleave.interleave_report_command)
+    app.command("assign")(canary.assign_command)
     app.add_typer(simulate.app, name="simulate")
     app.command("gate")(gate.gate_command)
 

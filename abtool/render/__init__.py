@@ -23,6 +23,7 @@ _SECTION_MODULES = {
     "shadow-report": "abtool.render.shadow",
     "gate": "abtool.render.gate",
     "interleave-report": "abtool.render.interleave",
+    "canary-decide": "abtool.render.canary",
 }
 
 
