@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -167,6 +168,8 @@ def aggregate_shadow(
         disagreement = (p.cast(pl.String) != s.cast(pl.String)).cast(pl.Float64)
         agree = p.cast(pl.String) == s.cast(pl.String)
 
+    # Sums, not means, so that totals and per-segment figures both follow from one grouped
+    # pass: group by every segment column at once, then add the groups up per column.
     aggregations = [
         pl.len().alias("rows"),
         valid.sum().alias("valid_rows"),
@@ -175,29 +178,21 @@ def aggregate_shadow(
         (s_missing & ~p_missing & ~t_missing).sum().alias("excl_shadow"),
         pl.col(columns.time).filter(valid).min().alias("time_min"),
         pl.col(columns.time).filter(valid).max().alias("time_max"),
-        agree.filter(valid).mean().alias("agreement_rate"),
-        disagreement.filter(valid).mean().alias("mean_abs_disagreement"),
+        agree.filter(valid).sum().alias("agree_sum"),
+        disagreement.filter(valid).sum().alias("disagreement_sum"),
     ]
     if error_dtype is not None:
         aggregations.append(_error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
 
     # Pass 1 (streaming, memory flat in log size): counts, rates and segment sums.
-    queries = [frame.select(aggregations)]
-    for segment in segments:
-        queries.append(
-            frame.filter(valid)
-            .group_by(pl.col(segment).cast(pl.String).alias("value"))
-            .agg(pl.len().alias("rows"), disagreement.mean().alias("mean_abs_disagreement"))
-        )
-    if mode == "label":
-        for expr in (p, s):
-            queries.append(
-                frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
-            )
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    results = _collect(queries, name)
-    summary = results[0].row(0, named=True)
+    keys = [pl.col(c).cast(pl.String).alias(f"segment_{i}") for i, c in enumerate(segments)]
+    if keys:
+        (groups,) = _collect([frame.group_by(keys).agg(aggregations)], name)
+    else:
+        (groups,) = _collect([frame.select(aggregations)], name)
+    summary = _totals(groups)
     rows = int(summary["rows"])
     if rows == 0:
         window_text = " in the --since/--until window" if window is not None else ""
@@ -217,7 +212,15 @@ def aggregate_shadow(
 
     segment_rows: dict[str, list[SegmentRow]] = {}
     left_out: dict[str, int] = {}
-    for segment, table in zip(segments, results[1 : 1 + len(segments)], strict=True):
+    for i, segment in enumerate(segments):
+        table = (
+            groups.group_by(pl.col(f"segment_{i}").alias("value"))
+            .agg(pl.col("valid_rows").sum().alias("rows"), pl.col("disagreement_sum").sum())
+            .filter(pl.col("rows") > 0)
+            .with_columns(
+                (pl.col("disagreement_sum") / pl.col("rows")).alias("mean_abs_disagreement")
+            )
+        )
         big = table.filter(pl.col("rows") >= min_segment_rows)
         left_out[segment] = table.height - big.height
         ranked = big.sort(["mean_abs_disagreement", "rows"], descending=True).head(top)
@@ -229,16 +232,24 @@ def aggregate_shadow(
     empty = np.empty(0, dtype=np.float64)
     primary_sorted, shadow_sorted = empty, empty
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
+
+    # Pass 2: exact latency quantiles, one column at a time (a quantile needs the column).
+    if progress and latency_cols:
+        progress("Latency quantiles")
+    latency = {role: _quantiles(frame, col, name) for role, col in latency_cols.items()}
+
     if mode == "score":
-        # Pass 2: the exact KS statistic needs each prediction column sorted; one column at a
-        # time, so at most one unsorted copy is alive beside the sorted ones.
+        # Pass 3, last, so that only the two sorted columns are alive at the peak: the exact
+        # KS statistic needs both prediction columns sorted.
         if progress:
             progress("Sorting predictions")
-        primary_sorted = _sorted_column(frame.filter(valid), p, name)
-        shadow_sorted = _sorted_column(frame.filter(valid), s, name)
+        primary_sorted, shadow_sorted = _sorted_pair(frame.filter(valid), p, s, name)
     else:
-        counts_p = dict(results[1 + len(segments)].iter_rows())
-        counts_s = dict(results[2 + len(segments)].iter_rows())
+        label_queries = [
+            frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
+            for expr in (p, s)
+        ]
+        counts_p, counts_s = (dict(t.iter_rows()) for t in _collect(label_queries, name))
         labels = sorted(set(counts_p) | set(counts_s), key=str)
         label_counts["labels"] = (
             [str(x) for x in labels],
@@ -246,10 +257,6 @@ def aggregate_shadow(
             [int(counts_s.get(x, 0)) for x in labels],
         )
 
-    # Pass 3: exact latency quantiles, one column at a time (quantiles need the column).
-    if progress and latency_cols:
-        progress("Latency quantiles")
-    latency = {role: _quantiles(frame, col, name) for role, col in latency_cols.items()}
     return ShadowData(
         mode=mode,
         rows=rows,
@@ -257,8 +264,8 @@ def aggregate_shadow(
         excluded=excluded,
         time_min=summary["time_min"],
         time_max=summary["time_max"],
-        agreement_rate=float(summary["agreement_rate"]),
-        mean_abs_disagreement=float(summary["mean_abs_disagreement"]),
+        agreement_rate=float(summary["agree_sum"]) / valid_rows,
+        mean_abs_disagreement=float(summary["disagreement_sum"]) / valid_rows,
         shadow_errors=int(summary["errors"]) if error_dtype is not None else None,
         latency=latency,
         segments=segment_rows,
@@ -269,33 +276,52 @@ def aggregate_shadow(
     )
 
 
+def _totals(groups: pl.DataFrame) -> dict[str, Any]:
+    """Add the grouped sums up to whole-log figures."""
+    sums = [c for c in groups.columns if not c.startswith("segment_") and not c.startswith("time_")]
+    totals = groups.select(
+        *(pl.col(c).sum() for c in sums), pl.col("time_min").min(), pl.col("time_max").max()
+    )
+    return totals.row(0, named=True)
+
+
 def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
+    # One query at a time: collect_all on the streaming engine ran them side by side and held
+    # several times the memory of any one of them.
     try:
-        return pl.collect_all(queries, engine="streaming")
+        return [query.collect(engine="streaming") for query in queries]
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
-def _column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[np.float64]:
-    # In-memory engine and numpy: on two cores a single-threaded numpy sort/partition of a
-    # zero-copy column beats Polars' streaming sort and quantile (see benchmarks/RESULTS.md).
-    try:
-        table = frame.select(expr.cast(pl.Float64).alias("v")).collect(engine="in-memory")
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
-    return table.to_series().to_numpy()
+def _sorted_pair(
+    frame: pl.LazyFrame, first: pl.Expr, second: pl.Expr, name: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both columns of the valid rows, each sorted, read in one streaming pass.
 
-
-def _sorted_column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[np.float64]:
-    return np.sort(_column(frame, expr, name))
+    numpy sorts a zero-copy view of each column into a new array, and each Polars column is
+    dropped as soon as its sorted copy exists, so the peak is three columns, not four.
+    """
+    (table,) = _collect(
+        [frame.select(first.cast(pl.Float64).alias("a"), second.cast(pl.Float64).alias("b"))],
+        name,
+    )
+    first_sorted = np.sort(table.get_column("a").to_numpy())
+    table = table.drop("a")
+    second_sorted = np.sort(table.get_column("b").to_numpy())
+    del table
+    return first_sorted, second_sorted
 
 
 def _quantiles(frame: pl.LazyFrame, column: str, name: str) -> dict[str, float]:
-    values = pl.col(column)
-    present = frame.filter(values.is_not_null() & values.cast(pl.Float64).is_not_nan())
-    data = _column(present, values, name)
+    values = pl.col(column).cast(pl.Float64)
+    (table,) = _collect(
+        [frame.filter(values.is_not_null() & values.is_not_nan()).select(values.alias("v"))], name
+    )
+    data = table.get_column("v").to_numpy()
     if len(data) == 0:
         return {key: float("nan") for key in LATENCY_QUANTILES}
+    # Same definition as numpy.quantile's default (linear interpolation).
     found = np.quantile(data, list(LATENCY_QUANTILES.values()))
     return {key: float(v) for key, v in zip(LATENCY_QUANTILES, found, strict=True)}
 
