@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
     "shadow_report": "abtool.reports.shadow",
+    "sample_size_report": "abtool.reports.sample_size",
+    "SampleSizeOptions": "abtool.reports.sample_size",
     "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
@@ -20,9 +22,18 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from abtool.reports.result import Check, Report, Verdict
+    from abtool.reports.sample_size import SampleSizeOptions, sample_size_report
     from abtool.reports.shadow import shadow_report
 
-__all__ = ["Check", "Report", "Verdict", "__version__", "shadow_report"]
+__all__ = [
+    "Check",
+    "Report",
+    "SampleSizeOptions",
+    "Verdict",
+    "__version__",
+    "sample_size_report",
+    "shadow_report",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -43,9 +43,10 @@ def _root(
 def _register() -> None:
     # Command modules import only typer and abtool's light modules; the heavy work is
     # imported inside each command so that `abtool --help` stays fast.
-    from abtool.cli import shadow, simulate
+    from abtool.cli import sample_size, shadow, simulate
 
     app.command("shadow-report")(shadow.shadow_report_command)
+    app.command("sample-size")(sample_size.sample_size_command)
     app.add_typer(simulate.app, name="simulate")
 
 

@@ -21,6 +21,7 @@ class OutputFormat(str, Enum):
 # command -> module with `sections(report_dict) -> list[Block]` for its own figures.
 _SECTION_MODULES = {
     "shadow-report": "abtool.render.shadow",
+    "sample-size": "abtool.render.sample_size",
 }
 
 
