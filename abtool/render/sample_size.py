@@ -72,9 +72,10 @@ def sections(report: dict[str, Any]) -> list[Block]:
             ("units in total", _int(stats["n_total"])),
             ("exact solution (control)", f"{stats['n_per_group_exact']:,.2f}"),
         ]
-    answer.append(("power at these units", f"{stats['power_at_n']:.4f}"))
+    unit = "sessions" if interleaving else "units"
+    answer.append((f"power at these {unit}", f"{stats['power_at_n']:.4f}"))
     if stats["days"] is not None:
-        answer.append(("days", f"{stats['days']} at {stats['daily_units']:,g} units a day"))
+        answer.append(("days", f"{stats['days']} at {stats['daily_units']:,g} {unit} a day"))
         if stats["days_note"]:
             answer.append(("duration note", stats["days_note"]))
     blocks: list[Block] = [

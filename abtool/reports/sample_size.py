@@ -478,7 +478,7 @@ def _interleaving(o: SampleSizeOptions, plan: _Plan) -> tuple[dict[str, Any], li
         )
     rows = []
     if solve_for != "power":
-        for factor in SENSITIVITY_FACTORS[1:]:
+        for factor in SENSITIVITY_FACTORS:
             candidate = 0.5 + (win_rate - 0.5) * factor
             if not 0.0 < candidate < 1.0 or candidate == 0.5:
                 continue

@@ -123,7 +123,21 @@ def betainc(a: float, b: float, x: float, y: float | None = None) -> float:
     # log(x) from y when x is near 1 (and vice versa): x^a with a in the millions needs it.
     log_x = math.log1p(-y) if x > 0.5 else math.log(x)
     log_y = math.log1p(-x) if y > 0.5 else math.log(y)
-    front = math.exp(a * log_x + b * log_y - log_beta(a, b))
+    if min(a, b) >= 100.0:
+        # Both shapes large (binomial tails at large n): expand Stirling around the mean
+        # a / (a + b) so that terms of size a log a cancel analytically, not numerically.
+        total = a + b
+        log_front = (
+            a * math.log1p((b * x - a * y) / a)
+            + b * math.log1p((a * y - b * x) / b)
+            + 0.5 * math.log(a * b / (total * 2.0 * math.pi))
+            - _stirling_tail(a)
+            - _stirling_tail(b)
+            + _stirling_tail(total)
+        )
+        front = math.exp(log_front)
+    else:
+        front = math.exp(a * log_x + b * log_y - log_beta(a, b))
     # The fraction converges fast below the mean a / (a + b); use the symmetry above it.
     # With one shape below 1 and the other large (t tails at large df), the fraction whose
     # first shape is the small one is accurate on both sides of the mean, except that its
