@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
@@ -238,3 +243,60 @@ def test_bad_input_is_one_line_exit_2(run_cli, args: list[str], message: str | N
     assert lines[0].startswith("abtool: error: ")
     assert message in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_typer_route_gives_the_same_report() -> None:
+    from typer.testing import CliRunner
+
+    from abtool.cli import app
+
+    args = ["sample-size", "--baseline", "0.2", "--mde", "0.02", "--variants", "2", "-f", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)["stats"]
+    expected = NormalIndPower().solve_power(
+        effect_size=proportion_effectsize(0.22, 0.2), alpha=0.025, power=0.8
+    )
+    assert stats["n_per_group"] == math.ceil(expected)
+    bad = CliRunner().invoke(app, ["sample-size", "--baseline", "2", "--mde", "0.1"])
+    assert bad.exit_code != 0
+
+
+def test_help_lists_every_option(run_cli) -> None:
+    result = run_cli("sample-size", "--help")
+    assert result.exit_code == 0
+    for option in [
+        "--baseline",
+        "--sd",
+        "--mde-rel",
+        "--n-total",
+        "--ratio",
+        "--variants",
+        "--win-rate",
+        "--tie-rate",
+        "--daily-units",
+        "--format",
+        "--output",
+    ]:
+        assert option in result.stdout
+    assert "sample-size" in run_cli("--help").stdout
+
+
+def test_planning_imports_no_heavy_library() -> None:
+    # The whole process must answer in well under a second: no pydantic (Typer's option
+    # coercion), scipy, statsmodels, numpy or polars on the sample-size path.
+    code = (
+        "import sys\n"
+        "from abtool.cli import main\n"
+        "try:\n"
+        "    main(['sample-size', '--baseline', '0.12', '--mde', '0.01', '--method', 't-approx'])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "heavy = {'pydantic', 'scipy', 'statsmodels', 'numpy', 'polars'} & set(sys.modules)\n"
+        "print('HEAVY', sorted(heavy))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert "HEAVY []" in out
