@@ -324,11 +324,13 @@ def _two_sample(o: SampleSizeOptions, plan: _Plan) -> tuple[dict[str, Any], list
         assert mde is not None
         solve_for = "n"
         nobs1 = _n_for_mde(plan, o, mde)
+        control, treatment, _total = _group_sizes(plan, nobs1)
+        # Power of the whole-unit groups actually planned (both rounded up).
         achieved = fn(
             abs(_effect_size(plan, o.baseline, mde)),
-            float(math.ceil(nobs1 - 1e-7)),
+            float(control),
             plan.alpha_adjusted,
-            plan.ratio,
+            treatment / control,
             plan.alternative,
         )
         power_value = o.power
@@ -388,8 +390,7 @@ def _two_sample(o: SampleSizeOptions, plan: _Plan) -> tuple[dict[str, Any], list
         "n_total": total,
         "n_per_group_exact": nobs1,
     }
-    sensitivity = [] if solve_for == "power" else _sensitivity_two_sample(o, plan, mde)
-    stats["sensitivity"] = sensitivity
+    stats["sensitivity"] = _sensitivity_two_sample(o, plan, mde)
     return stats, []
 
 
@@ -477,25 +478,23 @@ def _interleaving(o: SampleSizeOptions, plan: _Plan) -> tuple[dict[str, Any], li
             f"{decisive:,} is the smallest count that stays above"
         )
     rows = []
-    if solve_for != "power":
-        for factor in SENSITIVITY_FACTORS:
-            candidate = 0.5 + (win_rate - 0.5) * factor
-            if not 0.0 < candidate < 1.0 or candidate == 0.5:
-                continue
-            sessions = (
-                decisive
-                if factor == 1.0
-                else pw.sign_test_sessions(candidate, o.alpha, o.power).sessions
-            )
-            rows.append(
-                {
-                    "mde_abs": candidate - 0.5,
-                    "win_rate": candidate,
-                    "effect_size": candidate - 0.5,
-                    "n_per_group": sessions,
-                    "n_total": math.ceil(sessions / (1.0 - tie_rate) - 1e-9),
-                }
-            )
+    for factor in SENSITIVITY_FACTORS:
+        candidate = 0.5 + (win_rate - 0.5) * factor
+        if not 0.0 < candidate < 1.0:
+            continue
+        if factor == 1.0 and solve_for == "n":
+            sessions = decisive
+        else:
+            sessions = pw.sign_test_sessions(candidate, o.alpha, o.power).sessions
+        rows.append(
+            {
+                "mde_abs": candidate - 0.5,
+                "win_rate": candidate,
+                "effect_size": candidate - 0.5,
+                "n_per_group": sessions,
+                "n_total": math.ceil(sessions / (1.0 - tie_rate) - 1e-9),
+            }
+        )
     stats["sensitivity"] = rows
     return stats, warnings
 
