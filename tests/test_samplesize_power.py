@@ -87,6 +87,16 @@ def test_proportion_n_matches_statsmodels(
         alternative=ALT[sided],
     )
     assert achieved >= power - 1e-9
+    # power_at_n is the power of the rounded groups themselves (control, treatment).
+    rounded = solver.power(
+        effect_size=effect,
+        nobs1=got["n_control"],
+        alpha=alpha / variants,
+        ratio=got["n_treatment"] / got["n_control"],
+        alternative=ALT[sided],
+    )
+    assert got["power_at_n"] == pytest.approx(rounded, abs=1e-10)
+    assert got["power_at_n"] >= power
 
 
 @pytest.mark.parametrize(
