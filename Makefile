@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 sample_logs/shadow.parquet: | $(STAMP)
-	$(BIN)/abtool simulate shadow --rows 20000 --hours 36 --seed 7 --out $@
+	$(BIN)/abtool simulate shadow --rows 20000 --hours 36 --seed 7 --bad-segment BR --out $@
 
 # The demo report exits 0 (GO) on the sample log; any other code is shown, not hidden.
 demo: $(STAMP) sample_logs/shadow.parquet

@@ -12,27 +12,54 @@ __version__ = "0.1.0"
 
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
-    "shadow_report": "abtool.reports.shadow",
     "sample_size_report": "abtool.reports.sample_size",
     "SampleSizeOptions": "abtool.reports.sample_size",
-    "Report": "abtool.reports.result",
     "Check": "abtool.reports.result",
+    "Report": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
+    "shadow_report": "abtool.reports.shadow",
+    "ShadowOptions": "abtool.reports.shadow",
+    "ShadowColumns": "abtool.logs.shadow",
+    "ShadowThresholds": "abtool.config",
+    "canary_report": "abtool.reports.canary",
+    "interleave_report": "abtool.reports.interleave",
+    "team_draft": "abtool.interleaving",
+    "balanced": "abtool.interleaving",
+    "Interleaving": "abtool.interleaving",
+    "load_policy": "abtool.gate.policy",
+    "run_policy": "abtool.gate.run",
 }
 
 if TYPE_CHECKING:
+    from abtool.config import ShadowThresholds
+    from abtool.gate.policy import load_policy
+    from abtool.gate.run import run_policy
+    from abtool.interleaving import Interleaving, balanced, team_draft
+    from abtool.logs.shadow import ShadowColumns
+    from abtool.reports.canary import canary_report
+    from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
     from abtool.reports.sample_size import SampleSizeOptions, sample_size_report
-    from abtool.reports.shadow import shadow_report
+    from abtool.reports.shadow import ShadowOptions, shadow_report
 
 __all__ = [
     "Check",
+    "Interleaving",
     "Report",
     "SampleSizeOptions",
+    "ShadowColumns",
+    "ShadowOptions",
+    "ShadowThresholds",
     "Verdict",
     "__version__",
+    "balanced",
+    "canary_report",
+    "interleave_report",
+    "load_policy",
+    "run_policy",
     "sample_size_report",
     "shadow_report",
+    "team_draft",
 ]
 
 

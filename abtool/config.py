@@ -37,9 +37,51 @@ class ShadowThresholds:
     """Maximum ratio of shadow p99 latency to primary p99 latency."""
 
 
+@dataclass(frozen=True)
+class InterleaveThresholds:
+    """Interleaving checklist; each field is named after its check id."""
+
+    min_sessions: int = 1000
+    """Minimum decisive sessions (one team got more clicks) before deciding."""
+    preference: float = 0.05
+    """Significance level alpha of the two-sided sign test."""
+
+
+@dataclass(frozen=True)
+class CanaryThresholds:
+    """Canary / A/B stage gate; each field is named after its check id (``_floor`` and
+    ``_window`` fields qualify the check they start with)."""
+
+    error_rate: float = 2.0
+    """Rollback when the treatment error rate exceeds this multiple of control's ..."""
+    error_rate_floor: float = 0.01
+    """... and also exceeds this absolute rate (fraction of requests)."""
+    latency_p99: float = 1.5
+    """Rollback when treatment p99 latency exceeds this multiple of control's."""
+    prediction_mean: float = 0.20
+    """Rollback when the treatment prediction mean deviates from control's by more than this
+    fraction of control's."""
+    distribution_shift: float = 0.001
+    """Alert (advisory) when the KS p-value on the latest predictions is below this."""
+    distribution_shift_window: int = 1000
+    """Number of latest predictions per variant (by timestamp) the KS p-value uses."""
+    srm: float = 0.001
+    """Hold when the sample-ratio-mismatch chi-square p-value is below this."""
+    assignment_consistency: float = 0.01
+    """Hold when more than this fraction of units has an inconsistent assignment."""
+    min_samples: int = 1000
+    """Hold until each variant has at least this many units."""
+    primary_metric: float = 0.05
+    """Significance level alpha of the primary metric (two-sided; CIs are 1 - alpha)."""
+
+
 ThresholdsT = TypeVar("ThresholdsT")
 
-SECTIONS: dict[str, type[Any]] = {"shadow": ShadowThresholds}
+SECTIONS: dict[str, type[Any]] = {
+    "shadow": ShadowThresholds,
+    "canary": CanaryThresholds,
+    "interleave": InterleaveThresholds,
+}
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -43,11 +43,15 @@ def _root(
 def _register() -> None:
     # Command modules import only typer and abtool's light modules; the heavy work is
     # imported inside each command so that `abtool --help` stays fast.
-    from abtool.cli import sample_size, shadow, simulate
+    from abtool.cli import canary, gate, interleave, sample_size, shadow, simulate
 
     app.command("shadow-report")(shadow.shadow_report_command)
+    app.command("canary-decide")(canary.canary_decide_command)
+    app.command("interleave-report")(interleave.interleave_report_command)
+    app.command("assign")(canary.assign_command)
     app.command("sample-size", **sample_size.COMMAND_SETTINGS)(sample_size.sample_size_command)
     app.add_typer(simulate.app, name="simulate")
+    app.command("gate")(gate.gate_command)
 
 
 _register()

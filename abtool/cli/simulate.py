@@ -60,3 +60,130 @@ def simulate_shadow(
         shadow_chunks(spec), out, partition_by_date="ts" if partition_by_date else None
     )
     typer.echo(f"abtool: wrote {written:,} shadow rows to {out}", err=True)
+
+
+@app.command("interleave")
+def simulate_interleave(
+    out: OutOption,
+    sessions: Annotated[int, typer.Option(min=1, help="Sessions (result lists) to generate.")] = (
+        5_000
+    ),
+    seed: SeedOption = 0,
+    noise_a: Annotated[
+        float, typer.Option(min=0.0, help="Ranker A's score noise (SD; relevance has SD 1).")
+    ] = 1.0,
+    noise_b: Annotated[
+        float,
+        typer.Option(min=0.0, help="Ranker B's score noise; below noise-a means B is better."),
+    ] = 0.8,
+    size: Annotated[int, typer.Option(min=1, help="Items shown per session.")] = 10,
+    candidates: Annotated[
+        int, typer.Option(min=1, help="Catalogue items each session's rankers order.")
+    ] = 20,
+    catalogue: Annotated[int, typer.Option(min=1, help="Items in the catalogue.")] = 5_000,
+    position_bias: Annotated[
+        float, typer.Option(min=0.0, help="Position k is examined with probability k^-bias.")
+    ] = 1.0,
+    log_format: Annotated[
+        str, typer.Option("--format", help="long (one row per shown item) or nested.")
+    ] = "long",
+) -> None:
+    """An interleaving log: team-draft of two rankers, position-biased clicks."""
+    from abtool.errors import UsageError
+    from abtool.simulate.interleave import LOG_FORMATS, InterleaveSpec, interleave_chunks
+    from abtool.simulate.writer import write_chunks
+
+    if log_format not in LOG_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(LOG_FORMATS)}, got '{log_format}'")
+    if candidates < size:
+        raise UsageError(f"--candidates ({candidates}) must be >= --size ({size})")
+    if catalogue < candidates:
+        raise UsageError(f"--catalogue ({catalogue}) must be >= --candidates ({candidates})")
+    spec = InterleaveSpec(
+        sessions=sessions,
+        seed=seed,
+        catalogue=catalogue,
+        candidates=candidates,
+        size=size,
+        noise_a=noise_a,
+        noise_b=noise_b,
+        position_bias=position_bias,
+        log_format=log_format,
+    )
+    written = write_chunks(interleave_chunks(spec), out)
+    typer.echo(f"abtool: wrote {written:,} {log_format} interleaving rows to {out}", err=True)
+
+
+@app.command("canary")
+def simulate_canary(
+    out: OutOption,
+    users: Annotated[int, typer.Option(min=1, help="Users (randomization units).")] = 20_000,
+    requests_per_user: Annotated[
+        float, typer.Option(min=1.0, help="Mean requests per user (1 + Poisson).")
+    ] = 5.0,
+    hours: Annotated[float, typer.Option(min=0.0, help="Hours the canary ran.")] = 24.0,
+    stage: Annotated[
+        float, typer.Option(min=0.0, max=100.0, help="Treatment share in percent.")
+    ] = 5.0,
+    salt: Annotated[str, typer.Option(help="Assignment salt (md5 buckets).")] = "canary",
+    seed: SeedOption = 0,
+    click_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Base click probability (control).")
+    ] = 0.10,
+    click_lift: Annotated[
+        float, typer.Option(min=-1.0, help="Relative lift of treatment click probability.")
+    ] = 0.0,
+    heterogeneity: Annotated[
+        float,
+        typer.Option(min=0.0, help="SD of the per-user logit effect (within-user correlation)."),
+    ] = 1.0,
+    error_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Control error rate.")
+    ] = 0.002,
+    treatment_error_rate: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Treatment error rate (default: same).")
+    ] = None,
+    latency_factor: Annotated[
+        float, typer.Option(min=0.0, help="Treatment latency as a multiple of control's.")
+    ] = 1.0,
+    prediction_shift: Annotated[
+        float, typer.Option(help="Shift of the treatment's prediction logit.")
+    ] = 0.0,
+    srm: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Fraction of treatment users lost from the log.")
+    ] = 0.0,
+    inconsistent: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Fraction of users who also see the other variant."),
+    ] = 0.0,
+    partition_by_date: PartitionOption = False,
+) -> None:
+    """A canary / A/B log: users split by md5 bucket, several requests each."""
+    from abtool.errors import UsageError
+    from abtool.simulate.canary import CanarySpec, canary_chunks
+    from abtool.simulate.writer import write_chunks
+
+    if not 0.0 < click_rate < 1.0:
+        raise UsageError(f"--click-rate must lie strictly between 0 and 1, got {click_rate:g}")
+
+    spec = CanarySpec(
+        users=users,
+        requests_per_user=requests_per_user,
+        hours=hours,
+        stage=stage,
+        salt=salt,
+        seed=seed,
+        click_rate=click_rate,
+        click_lift=click_lift,
+        heterogeneity=heterogeneity,
+        error_rate=error_rate,
+        treatment_error_rate=treatment_error_rate,
+        latency_factor=latency_factor,
+        prediction_shift=prediction_shift,
+        srm=srm,
+        inconsistent=inconsistent,
+    )
+    written = write_chunks(
+        canary_chunks(spec), out, partition_by_date="ts" if partition_by_date else None
+    )
+    typer.echo(f"abtool: wrote {written:,} canary rows to {out}", err=True)

@@ -63,7 +63,8 @@ def require(
     if column not in schema:
         present = ", ".join(schema) or "none"
         raise InputError(
-            f"{source}: missing column '{column}' (set it with {option}; columns present: {present})"
+            f"{source}: missing column '{column}' "
+            f"(set it with {option}; columns present: {present})"
         )
     dtype = schema[column]
     if not matches(dtype, kind):

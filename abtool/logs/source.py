@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -134,7 +134,7 @@ def parse_time(value: str | None, option: str) -> datetime | None:
             f"{option} '{value}' is not an ISO date or date-time (e.g. 2025-04-29T12:00)"
         ) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -148,8 +148,8 @@ def time_filter(
     tz = getattr(dtype, "time_zone", None)
     if isinstance(dtype, pl.Datetime) and tz is None:
         # Naive timestamps are taken as UTC, so compare against naive UTC bounds.
-        since = since.astimezone(timezone.utc).replace(tzinfo=None) if since else None
-        until = until.astimezone(timezone.utc).replace(tzinfo=None) if until else None
+        since = since.astimezone(UTC).replace(tzinfo=None) if since else None
+        until = until.astimezone(UTC).replace(tzinfo=None) if until else None
     elif isinstance(dtype, pl.Date):
         since_date = since.date() if since else None
         until_date = until.date() if until else None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from abtool.render.blocks import Block
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """The ``--format`` choices."""
 
     rich = "rich"
@@ -22,6 +22,9 @@ class OutputFormat(str, Enum):
 _SECTION_MODULES = {
     "shadow-report": "abtool.render.shadow",
     "sample-size": "abtool.render.sample_size",
+    "gate": "abtool.render.gate",
+    "interleave-report": "abtool.render.interleave",
+    "canary-decide": "abtool.render.canary",
 }
 
 
@@ -35,7 +38,9 @@ def sections_for(command: str) -> Callable[[dict[str, Any]], list[Block]]:
     return builder
 
 
-def render(report: dict[str, Any], fmt: OutputFormat, *, width: int | None = None, color: bool = False) -> str:
+def render(
+    report: dict[str, Any], fmt: OutputFormat, *, width: int | None = None, color: bool = False
+) -> str:
     """Render a report dictionary as text in the chosen format."""
     if fmt is OutputFormat.json:
         from abtool.render.json import render_json

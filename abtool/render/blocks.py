@@ -77,12 +77,12 @@ def checklist_table(report: dict[str, Any]) -> Table:
         ]
         for c in report["checks"]
     ]
-    return Table("Checklist", ["", "check", "value", "threshold", "detail"], rows, frozenset({2, 3}))
+    return Table(
+        "Checklist", ["", "check", "value", "threshold", "detail"], rows, frozenset({2, 3})
+    )
 
 
-def bar_chart(
-    labels: Sequence[str], series: dict[str, Sequence[int]], width: int = 28
-) -> str:
+def bar_chart(labels: Sequence[str], series: dict[str, Sequence[int]], width: int = 28) -> str:
     """A text histogram: one row per bin, one bar per series, scaled to the largest count."""
     names = list(series)
     largest = max((max(v) for v in series.values() if len(v)), default=0) or 1

@@ -7,7 +7,14 @@ from typing import Any
 
 from abtool.render.blocks import Block, Facts, Preformatted, Table, checklist_table
 
-VERDICT_EMOJI = {"GO": "✅", "PROMOTE": "✅", "NO_GO": "❌", "ROLLBACK": "❌", "HOLD": "⏸️"}
+VERDICT_EMOJI = {
+    "GO": "✅",
+    "PROMOTE": "✅",
+    "NO_GO": "❌",
+    "ROLLBACK": "❌",
+    "HOLD": "⏸️",
+    "ERROR": "⚠️",  # abtool gate: a gate could not be evaluated
+}
 
 
 def _escape(cell: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ VERDICT_STYLE = {
     "ROLLBACK": "bold red",
     "HOLD": "bold yellow",
     "INFO": "bold",
+    "ERROR": "bold red",  # abtool gate: a gate could not be evaluated
 }
 STATUS_STYLE = {"✓": "green", "✗": "red", "!": "yellow", "-": "dim"}
 
@@ -57,7 +59,7 @@ def render_rich(
         record=True,
         force_terminal=color,
         color_system="auto" if color else None,
-        file=_Discard(),
+        file=io.StringIO(),
     )
     verdict = report["verdict"]
     header = Text.assemble(
@@ -74,13 +76,3 @@ def render_rich(
     for part in parts:
         console.print(part)
     return console.export_text(styles=color)
-
-
-class _Discard:
-    """A file that drops writes: the console records, the caller decides where text goes."""
-
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None

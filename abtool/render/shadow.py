@@ -21,9 +21,11 @@ def sections(report: dict[str, Any]) -> list[Block]:
     stats = report["stats"]
     excluded = f"{stats['excluded_rows']:,}"
     if stats["excluded_reasons"]:
-        excluded += " (" + ", ".join(
-            f"{n:,} {reason}" for reason, n in stats["excluded_reasons"].items()
-        ) + ")"
+        excluded += (
+            " ("
+            + ", ".join(f"{n:,} {reason}" for reason, n in stats["excluded_reasons"].items())
+            + ")"
+        )
     summary = Facts(
         "Summary",
         [
@@ -48,7 +50,12 @@ def sections(report: dict[str, Any]) -> list[Block]:
             for role, s in stats["predictions"].items()
         ]
         blocks.append(
-            Table("Predictions", ["model", "n", "mean", "p5", "p50", "p95"], rows, frozenset(range(1, 6)))
+            Table(
+                "Predictions",
+                ["model", "n", "mean", "p5", "p50", "p95"],
+                rows,
+                frozenset(range(1, 6)),
+            )
         )
     if stats["latency"]:
         rows = [
@@ -87,7 +94,11 @@ def sections(report: dict[str, Any]) -> list[Block]:
         labels = stats["labels"]
         rows = [
             [value, f"{p:,}", f"{s:,}"]
-            for value, p, s in zip(labels["values"], labels["primary"], labels["shadow"], strict=True)
+            for value, p, s in zip(
+                labels["values"], labels["primary"], labels["shadow"], strict=True
+            )
         ]
-        blocks.append(Table("Label counts", ["label", "primary", "shadow"], rows, frozenset({1, 2})))
+        blocks.append(
+            Table("Label counts", ["label", "primary", "shadow"], rows, frozenset({1, 2}))
+        )
     return blocks

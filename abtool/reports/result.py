@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """A command's decision, with the exit code CI gates on."""
 
     GO = "GO"

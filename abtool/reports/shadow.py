@@ -141,7 +141,9 @@ def _statistics(data: ShadowData, options: ShadowOptions) -> dict[str, Any]:
             for column, rows in data.segments.items()
         },
         latency=data.latency,
-        shadow_error_rate=(data.shadow_errors / data.rows if data.shadow_errors is not None else None),
+        shadow_error_rate=(
+            data.shadow_errors / data.rows if data.shadow_errors is not None else None
+        ),
         shadow_errors=data.shadow_errors,
     )
     return stats

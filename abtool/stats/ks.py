@@ -20,6 +20,7 @@ References:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,14 +84,13 @@ def _chunk_max(
     """max |count_a * n2 - count_b * n1| over the tie-group ends within one chunk."""
     values = np.concatenate([a, b])
     order = np.argsort(values, kind="stable")
-    from_a = order < len(a)
-    del order
-    taken_a = np.cumsum(from_a, dtype=np.int64)
+    taken_a = np.cumsum(order < len(a), dtype=np.int64)
     taken_b = np.arange(1, len(values) + 1, dtype=np.int64) - taken_a
-    values.sort(kind="stable")
+    merged = values[order]
+    del order, values
     # ECDFs are right-continuous: evaluate only after the last copy of each value.
-    last_of_value = np.empty(len(values), dtype=bool)
-    last_of_value[:-1] = values[1:] != values[:-1]
+    last_of_value = np.empty(len(merged), dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=last_of_value[:-1])
     last_of_value[-1] = True
     diff = (taken_a[last_of_value] + i0) * n2 - (taken_b[last_of_value] + j0) * n1
     return int(np.abs(diff).max())
@@ -103,8 +103,13 @@ def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
     n1, n2 = len(a), len(b)
     if max(n1, n2) <= EXACT_MAX_N:
         # Small samples: scipy's own exact computation on the samples themselves.
-        result = stats.ks_2samp(a, b, method="exact")
-        return KSResult(float(result.statistic), float(result.pvalue), "exact", n1, n2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = stats.ks_2samp(a, b, method="exact")
+        # scipy falls back to the asymptotic distribution (with a warning) when the exact
+        # computation hits floating-point limits; name the method actually used.
+        method = "asymptotic (exact failed)" if caught else "exact"
+        return KSResult(float(result.statistic), float(result.pvalue), method, n1, n2)
     d = ks_statistic_sorted(a, b)
     return KSResult(d, ks_asymptotic_pvalue(d, n1, n2), "asymptotic", n1, n2)
 

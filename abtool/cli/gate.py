@@ -1,0 +1,77 @@
+"""`abtool gate POLICY.toml`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from abtool.cli.options import FormatOption, OutputOption, progress
+from abtool.render import OutputFormat
+
+
+def gate_command(
+    policy: Annotated[
+        Path,
+        typer.Argument(
+            help="Rollout policy TOML: [[gate]] tables of kind, paths, options, thresholds.",
+            show_default=False,
+        ),
+    ],
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write JUnit XML here: one test case per check."),
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            help="Also write a markdown summary here (a PR comment or $GITHUB_STEP_SUMMARY).",
+        ),
+    ] = None,
+    fail_on_hold: Annotated[
+        bool,
+        typer.Option("--fail-on-hold", help="Exit 1 instead of 3 when a required gate says HOLD."),
+    ] = False,
+    fmt: FormatOption = OutputFormat.rich,
+    output: OutputOption = None,
+) -> None:
+    """Run every gate of a rollout policy and exit with the worst verdict of the required ones."""
+    from abtool.gate.junit import junit_xml
+    from abtool.gate.policy import load_policy
+    from abtool.gate.run import run_policy
+    from abtool.render import render
+
+    loaded = load_policy(policy)
+    with progress(fmt) as update:
+        run = run_policy(loaded, fail_on_hold=fail_on_hold, progress=update)
+    result = run.to_dict()
+    if junit is not None:
+        _write(junit, junit_xml(result))
+    if markdown is not None:
+        _write(markdown, render(result, OutputFormat.markdown))
+    to_terminal = output is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size((120, 24)).columns if to_terminal else 120
+    text = render(result, fmt, width=width, color=to_terminal)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write(output, text)
+    for failed in run.errors:
+        typer.echo(
+            f"abtool: error: gate '{failed.gate.name}' ({failed.gate.location}): {failed.error}",
+            err=True,
+        )
+    raise typer.Exit(run.exit_code)
+
+
+def _write(path: Path, text: str) -> None:
+    from abtool.errors import UsageError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write output ({exc.strerror or exc})") from None

@@ -1,0 +1,526 @@
+"""Aggregate a canary / A/B log: per-variant health figures and per-unit metric sums.
+
+Two lazy Polars passes: the first reads only the variant (and segment) columns to resolve
+which values are control and treatment; the second computes, in one ``pl.collect_all``,
+per-variant counts, error rate, latency quantiles and prediction mean, the sorted predictions
+for the KS test, and one row per (unit, variant) with the metric sums. Only those per-unit
+rows (as many as there are units, not requests) and the sorted predictions leave Polars.
+
+Units logged under both variants are *inconsistent*: their rows stay in the per-variant health
+figures (a request served by a model is that model's request) but the unit is left out of
+every unit-level comparison (SRM, metrics, segments) rather than counted in both groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from abtool.errors import InputError
+from abtool.logs.schema import Kind, optional, require
+from abtool.logs.source import LogSource, time_filter
+
+ROLES = ("control", "treatment")
+_ROLE = "__role"
+_N_VARIANTS = "__variants"
+
+
+@dataclass(frozen=True)
+class CanaryColumns:
+    """Column names of a canary / A/B log (defaults: the DESIGN.md schema)."""
+
+    time: str = "ts"
+    unit: str = "user_id"
+    variant: str = "model_variant"
+    prediction: str = "prediction"
+    latency: str = "latency_ms"
+    error: str = "error"
+
+
+@dataclass(frozen=True)
+class UnitSums:
+    """One metric in one variant, per unit: ``x`` the metric summed, ``y`` the rows counted.
+
+    Units without a single non-missing value of the metric are not included.
+    """
+
+    x: NDArray[np.float64] = field(repr=False)
+    y: NDArray[np.float64] = field(repr=False)
+
+    @property
+    def units(self) -> int:
+        return len(self.x)
+
+
+@dataclass
+class VariantData:
+    """Health figures of one variant, over all its requests."""
+
+    name: str
+    requests: int
+    units: int
+    errors: int | None
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    prediction_mean: float | None
+    missing: dict[str, int]
+    """Rows of this variant left out of a figure, by column (null, or NaN for floats)."""
+    predictions_sorted: NDArray[np.float64] = field(repr=False)
+    recent_sorted: NDArray[np.float64] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MetricData:
+    """A metric column reduced to per-unit sums in each variant."""
+
+    name: str
+    binary: bool
+    missing_rows: int
+    control: UnitSums
+    treatment: UnitSums
+
+
+@dataclass(frozen=True)
+class SegmentData:
+    """The primary metric within one value of a segment column."""
+
+    value: str
+    rows: int
+    control: UnitSums
+    treatment: UnitSums
+
+
+@dataclass
+class CanaryData:
+    """Everything canary-decide needs, reduced from the log."""
+
+    rows: int
+    excluded: dict[str, int]
+    time_min: datetime | None
+    time_max: datetime | None
+    control: VariantData
+    treatment: VariantData
+    inconsistent_units: int
+    inconsistent_rows: int
+    metrics: list[MetricData]
+    segments: dict[str, list[SegmentData]]
+    unit_ids: dict[str, list[Any]] = field(repr=False)
+
+    @property
+    def analysed_units(self) -> int:
+        return self.control.units + self.treatment.units
+
+    @property
+    def total_units(self) -> int:
+        return self.analysed_units + self.inconsistent_units
+
+
+def _valid_number(column: str, dtype: pl.DataType) -> pl.Expr:
+    expr = pl.col(column).is_not_null()
+    if dtype.is_float():
+        expr = expr & pl.col(column).is_not_nan()
+    return expr
+
+
+def _error_flag(column: str, dtype: pl.DataType) -> pl.Expr:
+    """True where the request errored: a true flag, a non-zero code or a non-empty message."""
+    col = pl.col(column)
+    if dtype == pl.Boolean:
+        return col.fill_null(False)
+    if dtype.is_integer():
+        return col.fill_null(0) != 0
+    return col.cast(pl.String).fill_null("").str.strip_chars().str.len_chars() > 0
+
+
+def resolve_variants(
+    present: Sequence[str], control: str | None, treatment: str | None, source: str, column: str
+) -> tuple[str, str]:
+    """Pick the control and treatment values of the variant column.
+
+    Unnamed, the two values present are taken in sorted order (``v1`` control, ``v2``
+    treatment); one named, the other is the single remaining value.
+
+    Raises:
+        InputError: a named value is absent, or there are not exactly two values to pick from.
+    """
+    values = sorted(present)
+    shown = ", ".join(values) or "none"
+    for option, name in (("--control", control), ("--treatment", treatment)):
+        if name is not None and name not in values:
+            raise InputError(
+                f"{source}: {option} '{name}' not found in column '{column}' (values: {shown})"
+            )
+    if control is not None and treatment is not None:
+        if control == treatment:
+            raise InputError(f"{source}: --control and --treatment are both '{control}'")
+        return control, treatment
+    if len(values) < 2:
+        raise InputError(
+            f"{source}: column '{column}' holds {len(values)} variant(s) ({shown}); "
+            "a canary needs a control and a treatment"
+        )
+    named = control if control is not None else treatment
+    others = [v for v in values if v != named]
+    if len(others) != (2 if named is None else 1):
+        raise InputError(
+            f"{source}: column '{column}' holds {len(values)} variants ({shown}); "
+            "name them with --control and --treatment"
+        )
+    if control is not None:
+        return control, others[0]
+    if treatment is not None:
+        return others[0], treatment
+    return others[0], others[1]
+
+
+def aggregate_canary(
+    source: LogSource,
+    columns: CanaryColumns,
+    *,
+    metrics: Sequence[str],
+    segments: Sequence[str],
+    control: str | None,
+    treatment: str | None,
+    recent_window: int,
+    top_segment_values: int = 3,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CanaryData:
+    """Validate the schema, then reduce the log to canary-decide's aggregates.
+
+    Raises:
+        InputError: a required column is missing or mistyped, the log is empty, or the
+            variants cannot be resolved.
+    """
+    schema, name = source.schema, source.name
+    time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
+    require(schema, name, columns.unit, Kind.ANY, "--unit")
+    require(schema, name, columns.variant, Kind.LABEL, "--variant-col")
+    metric_dtypes = {m: require(schema, name, m, Kind.NUMBER, "--metric") for m in metrics}
+    for segment in segments:
+        require(schema, name, segment, Kind.ANY, "--segment")
+    prediction_dtype = optional(schema, name, columns.prediction, Kind.NUMBER)
+    latency_dtype = optional(schema, name, columns.latency, Kind.NUMBER)
+    error_dtype = optional(schema, name, columns.error, Kind.BOOL_OR_TEXT)
+
+    needed = [columns.time, columns.unit, columns.variant, *metrics, *segments]
+    needed += [
+        col
+        for col, dtype in (
+            (columns.prediction, prediction_dtype),
+            (columns.latency, latency_dtype),
+            (columns.error, error_dtype),
+        )
+        if dtype is not None
+    ]
+    frame = source.scan(needed)
+    window = time_filter(columns.time, time_dtype, since, until)
+    if window is not None:
+        frame = frame.filter(window)
+    variant = pl.col(columns.variant).cast(pl.String)
+    unit = pl.col(columns.unit)
+
+    if progress:
+        progress(f"Scanning {len(source.files)} file(s) for variants")
+    first = [
+        frame.group_by(variant.alias("variant")).agg(
+            pl.len().alias("rows"), unit.is_null().sum().alias("null_units")
+        )
+    ]
+    for segment in segments:
+        first.append(
+            frame.filter(pl.col(segment).is_not_null())
+            .group_by(pl.col(segment).cast(pl.String).alias("value"))
+            .agg(pl.len().alias("rows"))
+            .sort(["rows", "value"], descending=[True, False])
+            .head(top_segment_values)
+        )
+    results = _collect(first, name)
+    by_variant = results[0]
+    rows = int(by_variant["rows"].sum()) if by_variant.height else 0
+    if rows == 0:
+        window_text = " in the --since/--until window" if window is not None else ""
+        raise InputError(f"{name}: log has no rows{window_text}")
+    present = [v for v in by_variant["variant"].to_list() if v is not None]
+    control_name, treatment_name = resolve_variants(
+        present, control, treatment, name, columns.variant
+    )
+    excluded = _excluded_rows(by_variant, (control_name, treatment_name), columns)
+    top_values = {
+        segment: table["value"].to_list()
+        for segment, table in zip(segments, results[1:], strict=True)
+    }
+
+    frame = frame.filter(variant.is_in([control_name, treatment_name]) & unit.is_not_null())
+    frame = frame.with_columns(
+        pl.when(variant == control_name)
+        .then(pl.lit("control"))
+        .otherwise(pl.lit("treatment"))
+        .alias(_ROLE)
+    )
+    queries = [_variant_summary(frame, columns, prediction_dtype, latency_dtype, error_dtype)]
+    queries.append(_unit_table(frame, columns, metric_dtypes))
+    queries.append(_metric_kinds(frame, metric_dtypes))
+    if prediction_dtype is not None:
+        valid = _valid_number(columns.prediction, prediction_dtype)
+        pred = pl.col(columns.prediction).cast(pl.Float64)
+        for role in ROLES:
+            mine = frame.filter((pl.col(_ROLE) == role) & valid)
+            queries.append(mine.select(pred.sort().alias("p")))
+            queries.append(
+                mine.filter(pl.col(columns.time).is_not_null())
+                .top_k(recent_window, by=columns.time)
+                .select(pred.sort().alias("p"))
+            )
+    primary = metrics[0] if metrics else None
+    for segment in segments:
+        if primary is None:
+            break
+        queries.append(
+            _segment_table(frame, columns, segment, top_values[segment], primary, metric_dtypes)
+        )
+
+    if progress:
+        progress("Aggregating variants and units")
+    results = _collect(queries, name)
+    summary = {row[_ROLE]: row for row in results[0].iter_rows(named=True)}
+    units = results[1]
+    if units.height == 0:
+        raise InputError(
+            f"{name}: no row of variants '{control_name}' or '{treatment_name}' has a "
+            f"'{columns.unit}' value (all null)"
+        )
+    inconsistent = units.filter(pl.col(_N_VARIANTS) > 1)
+    consistent = units.filter(pl.col(_N_VARIANTS) == 1)
+    kinds = results[2].row(0, named=True) if metric_dtypes else {}
+    position = 3
+    predictions: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    empty = np.empty(0, dtype=np.float64)
+    for role in ROLES:
+        if prediction_dtype is not None:
+            predictions[role] = (
+                results[position]["p"].to_numpy(),
+                results[position + 1]["p"].to_numpy(),
+            )
+            position += 2
+        else:
+            predictions[role] = (empty, empty)
+    segment_tables = results[position:]
+
+    variants = {
+        role: _variant_data(
+            role,
+            control_name if role == "control" else treatment_name,
+            summary.get(role),
+            consistent,
+            predictions[role],
+            latency_dtype is not None,
+            error_dtype is not None,
+        )
+        for role in ROLES
+    }
+    metric_data = [
+        MetricData(
+            name=m,
+            binary=bool(kinds[f"{m}__binary"]),
+            missing_rows=int(kinds[f"{m}__missing"]),
+            control=_unit_sums(consistent, "control", m),
+            treatment=_unit_sums(consistent, "treatment", m),
+        )
+        for m in metrics
+    ]
+    inconsistent_ids = inconsistent.select(columns.unit).unique()
+    segment_data = {
+        segment: _segments(table, inconsistent_ids, columns.unit, primary or "")
+        for segment, table in zip(segments if primary else [], segment_tables, strict=True)
+    }
+    times = [
+        summary[r][t]
+        for r in summary
+        for t in ("time_min", "time_max")
+        if summary[r][t] is not None
+    ]
+    return CanaryData(
+        rows=rows,
+        excluded=excluded,
+        time_min=min(times) if times else None,
+        time_max=max(times) if times else None,
+        control=variants["control"],
+        treatment=variants["treatment"],
+        inconsistent_units=inconsistent[columns.unit].n_unique(),
+        inconsistent_rows=int(inconsistent["rows"].sum()) if inconsistent.height else 0,
+        metrics=metric_data,
+        segments=segment_data,
+        unit_ids={
+            role: consistent.filter(pl.col(_ROLE) == role)[columns.unit].to_list() for role in ROLES
+        },
+    )
+
+
+def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
+    try:
+        return pl.collect_all(queries)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
+
+
+def _excluded_rows(
+    by_variant: pl.DataFrame, chosen: tuple[str, str], columns: CanaryColumns
+) -> dict[str, int]:
+    excluded: dict[str, int] = {}
+    for row in by_variant.iter_rows(named=True):
+        value, count, null_units = row["variant"], int(row["rows"]), int(row["null_units"])
+        if value is None:
+            excluded[f"null {columns.variant}"] = count
+        elif value not in chosen:
+            excluded[f"{columns.variant} = {value}"] = count
+        elif null_units:
+            key = f"null {columns.unit}"
+            excluded[key] = excluded.get(key, 0) + null_units
+    return excluded
+
+
+def _variant_summary(
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    prediction_dtype: pl.DataType | None,
+    latency_dtype: pl.DataType | None,
+    error_dtype: pl.DataType | None,
+) -> pl.LazyFrame:
+    aggregations = [
+        pl.len().alias("requests"),
+        pl.col(columns.time).min().alias("time_min"),
+        pl.col(columns.time).max().alias("time_max"),
+        pl.col(columns.time).is_null().sum().alias(f"missing:{columns.time}"),
+    ]
+    if error_dtype is not None:
+        aggregations.append(_error_flag(columns.error, error_dtype).sum().alias("errors"))
+    if latency_dtype is not None:
+        valid = _valid_number(columns.latency, latency_dtype)
+        latency = pl.col(columns.latency).cast(pl.Float64).filter(valid)
+        for key, q in (("p50", 0.50), ("p99", 0.99)):
+            aggregations.append(latency.quantile(q, interpolation="linear").alias(key))
+        aggregations.append((~valid).sum().alias(f"missing:{columns.latency}"))
+    if prediction_dtype is not None:
+        valid = _valid_number(columns.prediction, prediction_dtype)
+        aggregations.append(
+            pl.col(columns.prediction).cast(pl.Float64).filter(valid).mean().alias("pred_mean")
+        )
+        aggregations.append((~valid).sum().alias(f"missing:{columns.prediction}"))
+    return frame.group_by(_ROLE).agg(aggregations)
+
+
+def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
+    valid = _valid_number(metric, dtype)
+    value = pl.col(metric).cast(pl.Float64)
+    return [
+        value.filter(valid).sum().alias(f"{metric}__x"),
+        valid.sum().alias(f"{metric}__y"),
+    ]
+
+
+def _unit_table(
+    frame: pl.LazyFrame, columns: CanaryColumns, metric_dtypes: dict[str, pl.DataType]
+) -> pl.LazyFrame:
+    aggregations = [pl.len().alias("rows")]
+    for metric, dtype in metric_dtypes.items():
+        aggregations += _metric_sums(metric, dtype)
+    return (
+        frame.group_by([columns.unit, _ROLE])
+        .agg(aggregations)
+        .with_columns(pl.len().over(columns.unit).alias(_N_VARIANTS))
+    )
+
+
+def _metric_kinds(frame: pl.LazyFrame, metric_dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """Per metric: whether every value is 0/1 (a proportion) and how many rows miss it."""
+    aggregations = [pl.len().alias("rows")]
+    for metric, dtype in metric_dtypes.items():
+        valid = _valid_number(metric, dtype)
+        value = pl.col(metric).cast(pl.Float64)
+        binary = ((value == 0.0) | (value == 1.0)).filter(valid).all()
+        aggregations += [
+            binary.alias(f"{metric}__binary"),
+            (~valid).sum().alias(f"{metric}__missing"),
+        ]
+    return frame.select(aggregations)
+
+
+def _segment_table(
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    segment: str,
+    values: list[str],
+    metric: str,
+    metric_dtypes: dict[str, pl.DataType],
+) -> pl.LazyFrame:
+    value = pl.col(segment).cast(pl.String)
+    return (
+        frame.filter(value.is_in(values))
+        .group_by([value.alias("value"), columns.unit, _ROLE])
+        .agg([pl.len().alias("rows"), *_metric_sums(metric, metric_dtypes[metric])])
+    )
+
+
+def _unit_sums(units: pl.DataFrame, role: str, metric: str) -> UnitSums:
+    mine = units.filter((pl.col(_ROLE) == role) & (pl.col(f"{metric}__y") > 0))
+    return UnitSums(
+        mine[f"{metric}__x"].cast(pl.Float64).to_numpy(),
+        mine[f"{metric}__y"].cast(pl.Float64).to_numpy(),
+    )
+
+
+def _segments(
+    table: pl.DataFrame, inconsistent: pl.DataFrame, unit: str, metric: str
+) -> list[SegmentData]:
+    table = table.join(inconsistent, on=unit, how="anti")
+    rows_by_value = table.group_by("value").agg(pl.col("rows").sum())
+    ordered = rows_by_value.sort(["rows", "value"], descending=[True, False])
+    return [
+        SegmentData(
+            value=str(value),
+            rows=int(rows),
+            control=_unit_sums(table.filter(pl.col("value") == value), "control", metric),
+            treatment=_unit_sums(table.filter(pl.col("value") == value), "treatment", metric),
+        )
+        for value, rows in ordered.iter_rows()
+    ]
+
+
+def _variant_data(
+    role: str,
+    name: str,
+    summary: dict[str, Any] | None,
+    consistent: pl.DataFrame,
+    predictions: tuple[NDArray[np.float64], NDArray[np.float64]],
+    has_latency: bool,
+    has_error: bool,
+) -> VariantData:
+    summary = summary or {}
+    return VariantData(
+        name=name,
+        requests=int(summary.get("requests", 0)),
+        units=consistent.filter(pl.col(_ROLE) == role).height,
+        errors=int(summary.get("errors") or 0) if has_error else None,
+        latency_p50_ms=_float(summary.get("p50")) if has_latency else None,
+        latency_p99_ms=_float(summary.get("p99")) if has_latency else None,
+        prediction_mean=_float(summary.get("pred_mean")),
+        missing={
+            key.removeprefix("missing:"): int(n)
+            for key, n in summary.items()
+            if key.startswith("missing:") and n
+        },
+        predictions_sorted=predictions[0],
+        recent_sorted=predictions[1],
+    )
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Sections of the interleave report: preference summary, teams, click-through by position."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from abtool.render.blocks import Block, Facts, Table, fmt_pvalue, fmt_rate
+
+MAX_POSITIONS = 20
+
+
+def sections(report: dict[str, Any]) -> list[Block]:
+    """Blocks of the interleave report, built only from its JSON dictionary."""
+    stats = report["stats"]
+    a, b = stats["teams"]["a"], stats["teams"]["b"]
+    level = f"{100 * stats['confidence']:g}%"
+    summary = Facts(
+        "Preference",
+        [
+            ("sessions", f"{stats['sessions']:,} ({stats['log_format']} log)"),
+            (f"{b['name']} wins", f"{stats['wins_b']:,}"),
+            (f"{a['name']} wins", f"{stats['wins_a']:,}"),
+            ("ties", f"{stats['ties']:,} ({stats['no_click_sessions']:,} without clicks)"),
+            (f"win rate of {b['name']}", f"{fmt_rate(stats['win_rate_b'])} of decisive sessions"),
+            (
+                f"Δ preference for {b['name']}",
+                f"{_signed(stats['delta_ab'])} ({level} CI {_signed(stats['ci_low'])} to "
+                f"{_signed(stats['ci_high'])}, {stats['bootstrap']:,} bootstrap resamples)",
+            ),
+            ("sign test", f"p = {fmt_pvalue(stats['pvalue'])}"),
+        ],
+    )
+    teams = Table(
+        "Click-through by team",
+        ["team", "shown", "clicks", "CTR"],
+        [[t["name"], f"{t['shown']:,}", f"{t['clicks']:,}", fmt_rate(t["ctr"])] for t in (a, b)],
+        frozenset({1, 2, 3}),
+    )
+    positions = stats["ctr_by_position"]
+    rows = [
+        [
+            str(p["position"]),
+            f"{p['shown']:,}",
+            fmt_rate(p["ctr"]),
+            fmt_rate(p["ctr_a"]),
+            fmt_rate(p["ctr_b"]),
+        ]
+        for p in positions[:MAX_POSITIONS]
+    ]
+    title = "Click-through by position"
+    if len(positions) > MAX_POSITIONS:
+        title += f" (first {MAX_POSITIONS} of {len(positions)}; all in --format json)"
+    by_position = Table(
+        title,
+        ["position", "shown", "CTR", f"CTR {a['name']}", f"CTR {b['name']}"],
+        rows,
+        frozenset({0, 1, 2, 3, 4}),
+    )
+    return [summary, teams, by_position]
+
+
+def _signed(value: Any) -> str:
+    return "n/a" if value is None else f"{value:+.4f}"

@@ -1,0 +1,1 @@
+"""Benchmarks of abtool against the pandas + scipy script a user would otherwise write."""
