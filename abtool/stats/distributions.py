@@ -2,8 +2,13 @@
 
 ``abtool sample-size`` must answer in a fraction of a second, and importing scipy alone costs
 about a second, so the few functions its power solvers need are written here on the standard
-library (``math``, ``statistics.NormalDist``). They agree with scipy to about 1e-12 (the tests
-compare them over wide grids); the analysis commands keep using scipy itself.
+library (``math``, ``statistics.NormalDist``); the analysis commands keep using scipy itself.
+
+Accuracy against scipy (pinned by tests/test_samplesize_distributions.py): the t CDF to 1e-10
+relative for df below 1e8 (1e-8 at 1e8, where lgamma and the continued fraction lose digits),
+the t quantile to 1e-9, the noncentral t at the critical values power needs to 1e-9
+absolute, binomial tails to 1e-12 absolute. Far tails (probabilities below about 1e-12) are
+only accurate in absolute terms.
 
 References:
     Press, W. H. et al. (2007). Numerical Recipes, 3rd ed., §6.4 (incomplete beta function by
@@ -204,7 +209,9 @@ def nct_cdf(t: float, df: float, nc: float) -> float:
     """Noncentral t cumulative distribution function P(T <= t) (Lenth's AS 243).
 
     For |nc| above 37.62 the series' Poisson weights underflow; the normal approximation of
-    Abramowitz & Stegun 26.7.10 is used there, where a power is 0 or 1 to double precision.
+    Abramowitz & Stegun 26.7.10 is used there. At t critical values (|t| < ~6) and df >= 10
+    the power it gives is 0 or 1 to double precision; for tiny df and t near nc it is only
+    approximate, a region a sample-size solver never reaches (the solution is 2 units there).
     """
     if nc == 0.0:
         return t_cdf(t, df)
