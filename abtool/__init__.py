@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
+    "sample_size_report": "abtool.reports.sample_size",
+    "SampleSizeOptions": "abtool.reports.sample_size",
     "Check": "abtool.reports.result",
     "Report": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
@@ -37,12 +39,14 @@ if TYPE_CHECKING:
     from abtool.reports.canary import canary_report
     from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
+    from abtool.reports.sample_size import SampleSizeOptions, sample_size_report
     from abtool.reports.shadow import ShadowOptions, shadow_report
 
 __all__ = [
     "Check",
     "Interleaving",
     "Report",
+    "SampleSizeOptions",
     "ShadowColumns",
     "ShadowOptions",
     "ShadowThresholds",
@@ -53,6 +57,7 @@ __all__ = [
     "interleave_report",
     "load_policy",
     "run_policy",
+    "sample_size_report",
     "shadow_report",
     "team_draft",
 ]

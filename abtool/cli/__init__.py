@@ -43,12 +43,13 @@ def _root(
 def _register() -> None:
     # Command modules import only typer and abtool's light modules; the heavy work is
     # imported inside each command so that `abtool --help` stays fast.
-    from abtool.cli import canary, gate, interleave, shadow, simulate
+    from abtool.cli import canary, gate, interleave, sample_size, shadow, simulate
 
     app.command("shadow-report")(shadow.shadow_report_command)
     app.command("canary-decide")(canary.canary_decide_command)
     app.command("interleave-report")(interleave.interleave_report_command)
     app.command("assign")(canary.assign_command)
+    app.command("sample-size", **sample_size.COMMAND_SETTINGS)(sample_size.sample_size_command)
     app.add_typer(simulate.app, name="simulate")
     app.command("gate")(gate.gate_command)
 
@@ -59,7 +60,14 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: the single place where errors become exit codes."""
     try:
-        app(args=argv, prog_name="abtool")
+        args = sys.argv[1:] if argv is None else argv
+        if args[:1] == ["sample-size"]:
+            # Planning must answer at once; Typer's option parsing imports pydantic (~0.2 s).
+            from abtool.cli.sample_size import run
+
+            run(args[1:])
+        else:
+            app(args=argv, prog_name="abtool")
     except AbtoolError as exc:
         sys.stderr.write(f"abtool: error: {exc.message}\n")
         sys.exit(exc.exit_code)

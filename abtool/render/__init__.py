@@ -21,6 +21,7 @@ class OutputFormat(StrEnum):
 # command -> module with `sections(report_dict) -> list[Block]` for its own figures.
 _SECTION_MODULES = {
     "shadow-report": "abtool.render.shadow",
+    "sample-size": "abtool.render.sample_size",
     "gate": "abtool.render.gate",
     "interleave-report": "abtool.render.interleave",
     "canary-decide": "abtool.render.canary",
