@@ -14,6 +14,7 @@ VERDICT_EMOJI = {
     "ROLLBACK": "❌",
     "HOLD": "⏸️",
     "ERROR": "⚠️",  # abtool gate: a gate could not be evaluated
+    "INFO": "ℹ️",  # planning commands decide nothing
 }
 
 
