@@ -294,35 +294,36 @@ def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
         raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
+def _owned_column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[np.float64]:
+    """One float column as a numpy array numpy may sort in place (Polars' copy is freed)."""
+    (table,) = _collect([frame.select(expr.cast(pl.Float64).alias("v"))], name)
+    values = table.get_column("v").to_numpy(writable=True)
+    del table
+    return values
+
+
 def _sorted_pair(
     frame: pl.LazyFrame, first: pl.Expr, second: pl.Expr, name: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Both columns of the valid rows, each sorted, read in one streaming pass.
+    """Both columns of the valid rows, each sorted in place.
 
-    numpy sorts a zero-copy view of each column into a new array, and each Polars column is
-    dropped as soon as its sorted copy exists, so the peak is three columns, not four.
+    One column at a time: at the peak, the first sorted column, the second's Polars buffer and
+    its numpy copy are alive (three columns), and the in-place sort needs no fourth.
     """
-    (table,) = _collect(
-        [frame.select(first.cast(pl.Float64).alias("a"), second.cast(pl.Float64).alias("b"))],
-        name,
-    )
-    first_sorted = np.sort(table.get_column("a").to_numpy())
-    table = table.drop("a")
-    second_sorted = np.sort(table.get_column("b").to_numpy())
-    del table
+    first_sorted = _owned_column(frame, first, name)
+    first_sorted.sort()
+    second_sorted = _owned_column(frame, second, name)
+    second_sorted.sort()
     return first_sorted, second_sorted
 
 
 def _quantiles(frame: pl.LazyFrame, column: str, name: str) -> dict[str, float]:
     values = pl.col(column).cast(pl.Float64)
-    (table,) = _collect(
-        [frame.filter(values.is_not_null() & values.is_not_nan()).select(values.alias("v"))], name
-    )
-    data = table.get_column("v").to_numpy()
+    data = _owned_column(frame.filter(values.is_not_null() & values.is_not_nan()), values, name)
     if len(data) == 0:
         return {key: float("nan") for key in LATENCY_QUANTILES}
-    # Same definition as numpy.quantile's default (linear interpolation).
-    found = np.quantile(data, list(LATENCY_QUANTILES.values()))
+    # numpy.quantile's default (linear interpolation), partitioning the owned copy in place.
+    found = np.quantile(data, list(LATENCY_QUANTILES.values()), overwrite_input=True)
     return {key: float(v) for key, v in zip(LATENCY_QUANTILES, found, strict=True)}
 
 
