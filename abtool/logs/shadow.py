@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -168,18 +167,17 @@ def aggregate_shadow(
         disagreement = (p.cast(pl.String) != s.cast(pl.String)).cast(pl.Float64)
         agree = p.cast(pl.String) == s.cast(pl.String)
 
-    # Sums, not means, so that totals and per-segment figures both follow from one grouped
-    # pass: group by every segment column at once, then add the groups up per column.
+    when_valid = pl.when(valid)
     aggregations = [
         pl.len().alias("rows"),
         valid.sum().alias("valid_rows"),
         t_missing.sum().alias("excl_time"),
         (p_missing & ~t_missing).sum().alias("excl_primary"),
         (s_missing & ~p_missing & ~t_missing).sum().alias("excl_shadow"),
-        pl.col(columns.time).filter(valid).min().alias("time_min"),
-        pl.col(columns.time).filter(valid).max().alias("time_max"),
-        agree.filter(valid).sum().alias("agree_sum"),
-        disagreement.filter(valid).sum().alias("disagreement_sum"),
+        when_valid.then(pl.col(columns.time)).min().alias("time_min"),
+        when_valid.then(pl.col(columns.time)).max().alias("time_max"),
+        when_valid.then(agree).sum().alias("agree_sum"),
+        when_valid.then(disagreement).sum().alias("disagreement_sum"),
     ]
     if error_dtype is not None:
         aggregations.append(_error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
@@ -187,12 +185,8 @@ def aggregate_shadow(
     # Pass 1 (streaming, memory flat in log size): counts, rates and segment sums.
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    keys = [pl.col(c).cast(pl.String).alias(f"segment_{i}") for i, c in enumerate(segments)]
-    if keys:
-        (groups,) = _collect([frame.group_by(keys).agg(aggregations)], name)
-    else:
-        (groups,) = _collect([frame.select(aggregations)], name)
-    summary = _totals(groups)
+    (totals,) = _collect([frame.select(aggregations)], name)
+    summary = totals.row(0, named=True)
     rows = int(summary["rows"])
     if rows == 0:
         window_text = " in the --since/--until window" if window is not None else ""
@@ -212,6 +206,19 @@ def aggregate_shadow(
 
     segment_rows: dict[str, list[SegmentRow]] = {}
     left_out: dict[str, int] = {}
+    # All segment columns in one grouped pass (far cheaper than one pass per column), then
+    # each column's figures are sums over the groups; sums, not means, so they add up exactly.
+    groups = pl.DataFrame()
+    if segments:
+        keys = [pl.col(c).cast(pl.String).alias(f"segment_{i}") for i, c in enumerate(segments)]
+        (groups,) = _collect(
+            [
+                frame.filter(valid)
+                .group_by(keys)
+                .agg(pl.len().alias("valid_rows"), disagreement.sum().alias("disagreement_sum"))
+            ],
+            name,
+        )
     for i, segment in enumerate(segments):
         table = (
             groups.group_by(pl.col(f"segment_{i}").alias("value"))
@@ -274,15 +281,6 @@ def aggregate_shadow(
         shadow_sorted=shadow_sorted,
         label_counts=label_counts,
     )
-
-
-def _totals(groups: pl.DataFrame) -> dict[str, Any]:
-    """Add the grouped sums up to whole-log figures."""
-    sums = [c for c in groups.columns if not c.startswith("segment_") and not c.startswith("time_")]
-    totals = groups.select(
-        *(pl.col(c).sum() for c in sums), pl.col("time_min").min(), pl.col("time_max").max()
-    )
-    return totals.row(0, named=True)
 
 
 def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
