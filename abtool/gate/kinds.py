@@ -1,14 +1,14 @@
 """The gate kinds a policy may name, and how each policy key reaches the report function.
 
-A kind is one :class:`KindSpec` in :data:`_FACTORIES`. Its ``settings`` map every policy key (the
-command's option name with ``_`` for ``-``, e.g. ``primary_col`` for ``--primary-col``) onto a
-field of the report's columns or options dataclass, with the value's type. The policy loader
-validates against the spec and the runner calls the report function with the dataclasses it
-builds, so nothing else in :mod:`abtool.gate` knows any kind by name.
+A kind is one :class:`KindSpec`, built by its factory in :data:`_FACTORIES`. Its ``settings``
+map every policy key (the command's option name with ``_`` for ``-``, e.g. ``primary_col`` for
+``--primary-col``) onto a field of the report's columns or options dataclass, with the value's
+type. The policy loader validates against the spec and the runner calls the report function
+with the dataclasses it builds, so nothing else in :mod:`abtool.gate` knows any kind by name.
 
 Registered: ``shadow`` (``shadow-report``), ``canary`` (``canary-decide``) and ``interleave``
-(``interleave-report``). Adding a kind is one entry in :data:`_FACTORIES`; see :func:`_shadow` for
-the template and the "Extension points" comment at the end of the module.
+(``interleave-report``). Adding a kind is one entry in :data:`_FACTORIES`; see :func:`_shadow`
+for the template and the "Extension points" comment at the end of the module.
 """
 
 from __future__ import annotations
