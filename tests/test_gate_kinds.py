@@ -1,9 +1,9 @@
 """The kind registry contract: a kind registered with one entry is validated, run and rendered.
 
-The kinds DESIGN.md names next (canary, interleave) are wired by the lead; this test registers a
-small kind of its own, built exactly as they will be, whose report counts the log's rows and
-HOLDs below ``min_rows``. It exercises what the shadow kind cannot: HOLD, ``--fail-on-hold``,
-``choices`` and the kind-level ``validate`` hook.
+Besides the registered kinds (shadow, canary, interleave), this test registers a small kind of
+its own, built exactly as they are, whose report counts the log's rows and HOLDs below
+``min_rows``: the registry contract (HOLD, ``--fail-on-hold``, ``choices``, the kind-level
+``validate`` hook) on a report whose every figure the test controls.
 """
 
 from __future__ import annotations
@@ -164,4 +164,4 @@ def test_unregistered_kind_names_the_registered_ones(run_cli, tmp_path):
     policy = policy_file(tmp_path, "")
     result = run_cli("gate", policy)
     assert result.exit_code == 2
-    assert "unknown kind 'rows' (known: shadow)" in result.stderr
+    assert "unknown kind 'rows' (known: shadow, canary, interleave)" in result.stderr

@@ -212,13 +212,58 @@ def test_output_file_and_rich_table(run_cli, logs: Path, tmp_path: Path):
     assert "agreement 9" in text  # key figures of the shadow kind
 
 
+def flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested JSON value as {"a.b.0.c": leaf}, so pytest.approx can compare it."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, item in items:
+        out.update(flat(item, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
 def test_example_policy_passes_on_the_sample_logs(run_cli):
     result = run_cli("gate", REPO / "examples" / "policy.toml", "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = result.json()
-    assert report["verdict"] == "GO"
-    assert [g["name"] for g in report["gates"]] == ["shadow"]
-    assert report["gates"][0]["inputs"]["rows"] > 0
+    assert (report["verdict"], report["exit_code"]) == ("GO", 0)
+    gates = {g["name"]: g for g in report["gates"]}
+    assert [(g["name"], g["kind"], g["required"], g["verdict"]) for g in report["gates"]] == [
+        ("shadow", "shadow", True, "GO"),
+        ("canary-50pct", "canary", True, "PROMOTE"),
+        ("ranker-preference", "interleave", True, "GO"),
+    ]
+    # Each gate gives what its command gives with the same options on the same sample log.
+    samples = REPO / "sample_logs"
+    commands = {
+        "shadow": "shadow-report shadow.parquet --threshold 0.5 --segment country --segment device",
+        "canary-50pct": "canary-decide canary.parquet --metric clicked --metric revenue "
+        "--stage 50 --salt canary",
+        "ranker-preference": "interleave-report interleave.parquet --a-name prod-ranker "
+        "--b-name candidate",
+    }
+    for name, line in commands.items():
+        command, log, *options = line.split()
+        direct = run_cli(command, samples / log, *options, "--format", "json").json()
+        gate = gates[name]
+        # Polars sums in parallel, so floats may differ in the last bits between two runs.
+        ours, theirs = flat(gate["stats"]), flat(direct["stats"])
+        assert ours.keys() == theirs.keys(), name
+        for key, value in theirs.items():
+            if isinstance(value, float):
+                assert ours[key] == pytest.approx(value, rel=1e-9, nan_ok=True), (name, key)
+            else:
+                assert ours[key] == value, (name, key)
+        # The policy's thresholds differ from the defaults only for the shadow gate.
+        assert [c["id"] for c in gate["checks"]] == [c["id"] for c in direct["checks"]]
+        assert gate["inputs"]["rows"] == direct["inputs"]["rows"] > 0
+    shadow_limits = {c["id"]: c["threshold"] for c in gates["shadow"]["checks"]}
+    assert (shadow_limits["duration"], shadow_limits["agreement_rate"]) == (24, 0.90)
+    assert gates["canary-50pct"]["stats"]["next_stage"] == 100
 
 
 @pytest.mark.parametrize("example", ["github-actions.yml", "argo-analysis-template.yaml"])

@@ -1,13 +1,14 @@
 """The gate kinds a policy may name, and how each policy key reaches the report function.
 
-A kind is one :class:`KindSpec` in :data:`KINDS`. Its ``settings`` map every policy key (the
-command's option name with ``_`` for ``-``, e.g. ``primary_col`` for ``--primary-col``) onto a
-field of the report's columns or options dataclass, with the value's type. The policy loader
-validates against the spec and the runner calls the report function with the dataclasses it
-builds, so nothing else in :mod:`abtool.gate` knows any kind by name.
+A kind is one :class:`KindSpec`, built by its factory in :data:`_FACTORIES`. Its ``settings``
+map every policy key (the command's option name with ``_`` for ``-``, e.g. ``primary_col`` for
+``--primary-col``) onto a field of the report's columns or options dataclass, with the value's
+type. The policy loader validates against the spec and the runner calls the report function
+with the dataclasses it builds, so nothing else in :mod:`abtool.gate` knows any kind by name.
 
-Adding a kind (e.g. ``canary`` for ``canary-decide``) is one entry in :data:`KINDS`; see
-:func:`_shadow` for the template and the "Extension points" comment at the end of the module.
+Registered: ``shadow`` (``shadow-report``), ``canary`` (``canary-decide``) and ``interleave``
+(``interleave-report``). Adding a kind is one entry in :data:`_FACTORIES`; see :func:`_shadow`
+for the template and the "Extension points" comment at the end of the module.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from abtool.errors import ConfigError
-from abtool.render.blocks import fmt_number, fmt_rate
+from abtool.render.blocks import fmt_number, fmt_pvalue, fmt_rate
 
 if TYPE_CHECKING:
     from abtool.reports.result import Report
@@ -250,28 +251,156 @@ def _shadow() -> KindSpec:
     )
 
 
-# Extension points. DESIGN.md names two more kinds, whose commands are built on other
-# branches; each becomes a factory like `_shadow` plus one line in `_FACTORIES`:
-#
-#   "canary": _canary          -> abtool.reports.canary.canary_report, command "canary-decide",
-#       section "canary", CanaryColumns / CanaryOptions / CanaryThresholds. Keys = the command's
-#       options: metric (TEXT_LIST -> options.metrics), metric_type (TEXT, choices auto /
-#       proportion / continuous), stage (NUMBER), control, treatment, salt (TEXT), segment
-#       (TEXT_LIST -> segments), allow_neutral (BOOLEAN), bootstrap (INTEGER >= 0), seed,
-#       since/until (time_window()), unit (TEXT -> columns.unit), variant_col, time_col,
-#       prediction_col, latency_col, error_col (column(...)). validate: the report's threshold
-#       check (distribution_shift_window). Key figures: lift with CI, p-value, SRM p, next stage.
-#   "interleave": _interleave  -> abtool.reports.interleave.interleave_report, command
-#       "interleave-report", section "interleave". Keys: a_name, b_name (TEXT), bootstrap
-#       (INTEGER >= 1), confidence (NUMBER), seed (INTEGER), team_a, team_b (TEXT -> columns),
-#       session_col, position_col, item_col, team_col, clicked_col, attribution_col,
-#       clicked_items_col. validate: the report's option check (confidence in (0, 1)).
-#       Key figures: win rate of B, delta with CI, p-value.
-#
-# The report function must take (paths, *, columns, options, thresholds, progress) and return a
-# Report; the loader, the runner, JUnit and every renderer need nothing else.
+def _check_open_range(key: str, low: float, high: float, what: str) -> Callable[[Any], None]:
+    """A check that ``low < value < high`` (Setting's minimum/maximum are inclusive)."""
+
+    def check(value: Any) -> None:
+        if not low < value < high:
+            raise ConfigError(f"'{key}' must be {what}, got {value:g}")
+
+    return check
+
+
+def _signed(value: Any) -> str:
+    return "n/a" if value is None else f"{value:+.4g}"
+
+
+def _canary_figures(report: dict[str, Any]) -> str:
+    stats = report["stats"]
+    metric = stats.get("metric")
+    if metric is None:
+        parts = ["no metric"]
+    else:
+        level = f"{100 * (1 - metric['alpha']):g}% CI"
+        lift = f"{metric['name']} lift {_signed(metric.get('lift_abs'))}"
+        if metric.get("lift_rel") is not None:
+            lift += f" ({100 * metric['lift_rel']:+.2f}%)"
+        if metric.get("ci_low") is not None:
+            lift += f" {level} [{_signed(metric['ci_low'])}, {_signed(metric['ci_high'])}]"
+        parts = [lift, f"p {fmt_pvalue(metric.get('pvalue'))}"]
+    parts.append(f"SRM p {fmt_pvalue(stats.get('srm_pvalue'))}")
+    stage, following = stats.get("stage"), stats.get("next_stage")
+    if following is None:
+        parts.append("no stage given")
+    elif stage is None:
+        parts.append(f"next stage {following:g}%")
+    else:
+        parts.append(f"stage {stage:g}% -> {following:g}%")
+    return ", ".join(parts)
+
+
+def _canary() -> KindSpec:
+    """``canary``: ``abtool canary-decide`` (keys mirror its options)."""
+    from abtool.config import CanaryThresholds
+    from abtool.logs.canary import CanaryColumns
+    from abtool.reports.canary import METRIC_TYPES, CanaryOptions, canary_report, validate_settings
+
+    return KindSpec(
+        name="canary",
+        command="canary-decide",
+        section="canary",
+        report=canary_report,
+        columns_cls=CanaryColumns,
+        options_cls=CanaryOptions,
+        thresholds_cls=CanaryThresholds,
+        settings={
+            # A string or a list: the first column is the primary metric.
+            "metric": Setting("options", "metrics", ValueType.TEXT_LIST),
+            "metric_type": Setting("options", "metric_type", ValueType.TEXT, choices=METRIC_TYPES),
+            "stage": Setting(
+                "options",
+                "stage",
+                ValueType.NUMBER,
+                check=_check_open_range(
+                    "stage", 0, 100, "a percentage between 0 and 100 (exclusive)"
+                ),
+            ),
+            "control": Setting("options", "control", ValueType.TEXT),
+            "treatment": Setting("options", "treatment", ValueType.TEXT),
+            "segment": Setting("options", "segments", ValueType.TEXT_LIST),
+            "allow_neutral": Setting("options", "allow_neutral", ValueType.BOOLEAN),
+            "bootstrap": Setting("options", "bootstrap", ValueType.INTEGER, minimum=0),
+            # numpy generators take non-negative seeds only.
+            "seed": Setting("options", "seed", ValueType.INTEGER, minimum=0),
+            "salt": Setting("options", "salt", ValueType.TEXT),
+            **time_window(),
+            "unit": column("unit"),
+            "variant_col": column("variant"),
+            "time_col": column("time"),
+            "prediction_col": column("prediction"),
+            "latency_col": column("latency"),
+            "error_col": column("error"),
+        },
+        key_figures=_canary_figures,
+        validate=lambda _columns, options, thresholds: validate_settings(options, thresholds),
+    )
+
+
+def _interleave_figures(report: dict[str, Any]) -> str:
+    stats = report["stats"]
+    b_name = stats.get("teams", {}).get("b", {}).get("name", "B")
+    level = f"{100 * stats.get('confidence', 0.95):g}% CI"
+    return ", ".join(
+        [
+            f"{b_name} win rate {fmt_rate(stats.get('win_rate_b'))}",
+            f"delta {_signed(stats.get('delta_ab'))} {level} "
+            f"[{_signed(stats.get('ci_low'))}, {_signed(stats.get('ci_high'))}]",
+            f"p {fmt_pvalue(stats.get('pvalue'))}",
+            f"{fmt_number(stats.get('decisive_sessions'))} decisive of "
+            f"{fmt_number(stats.get('sessions'))} sessions",
+        ]
+    )
+
+
+def _interleave() -> KindSpec:
+    """``interleave``: ``abtool interleave-report`` (keys mirror its options)."""
+    from abtool.config import InterleaveThresholds
+    from abtool.logs.interleave import InterleaveColumns
+    from abtool.reports.interleave import InterleaveOptions, interleave_report, validate_settings
+
+    return KindSpec(
+        name="interleave",
+        command="interleave-report",
+        section="interleave",
+        report=interleave_report,
+        columns_cls=InterleaveColumns,
+        options_cls=InterleaveOptions,
+        thresholds_cls=InterleaveThresholds,
+        settings={
+            "a_name": Setting("options", "a_name", ValueType.TEXT),
+            "b_name": Setting("options", "b_name", ValueType.TEXT),
+            "bootstrap": Setting("options", "bootstrap", ValueType.INTEGER, minimum=1),
+            "confidence": Setting(
+                "options",
+                "confidence",
+                ValueType.NUMBER,
+                check=_check_open_range("confidence", 0, 1, "in (0, 1)"),
+            ),
+            "seed": Setting("options", "seed", ValueType.INTEGER, minimum=0),
+            "team_a": Setting("columns", "team_a", ValueType.TEXT),
+            "team_b": Setting("columns", "team_b", ValueType.TEXT),
+            "session_col": column("session"),
+            "position_col": column("position"),
+            "item_col": column("item"),
+            "team_col": column("team"),
+            "clicked_col": column("clicked"),
+            "attribution_col": column("attribution"),
+            "clicked_items_col": column("clicked_items"),
+        },
+        key_figures=_interleave_figures,
+        validate=lambda _columns, options, thresholds: validate_settings(options, thresholds),
+    )
+
+
+# Extension points. A new kind is a factory like `_shadow` plus one line in `_FACTORIES`: the
+# report function must take (paths, *, columns, options, thresholds, progress) and return a
+# Report; its settings mirror the command's options (`_` for `-`, repeatable options as
+# TEXT_LIST); `validate` calls the report's own option/threshold checks so that a bad value fails
+# at load time. The loader, the runner, JUnit and every renderer need nothing else.
 _FACTORIES: dict[str, Callable[[], KindSpec]] = {
     "shadow": _shadow,
+    "canary": _canary,
+    "interleave": _interleave,
 }
 
 

@@ -99,6 +99,17 @@ def _validate_thresholds(thresholds: CanaryThresholds) -> None:
         raise ConfigError(f"distribution_shift_window must be a positive integer, got {window}")
 
 
+def validate_settings(options: CanaryOptions, thresholds: CanaryThresholds) -> None:
+    """Check options and thresholds as :func:`canary_report` does, without reading a log.
+
+    Raises:
+        UsageError: an option is out of range or inconsistent (e.g. ``salt`` without ``stage``).
+        ConfigError: a threshold is unusable.
+    """
+    _validate(options)
+    _validate_thresholds(thresholds)
+
+
 def canary_report(
     paths: Sequence[str | Path],
     *,
@@ -122,8 +133,7 @@ def canary_report(
     columns = columns or CanaryColumns()
     options = options or CanaryOptions()
     thresholds = thresholds or CanaryThresholds()
-    _validate(options)
-    _validate_thresholds(thresholds)
+    validate_settings(options, thresholds)
     source = open_log(paths)
     data = aggregate_canary(
         source,

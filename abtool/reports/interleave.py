@@ -89,6 +89,16 @@ def interleave_report(
     )
 
 
+def validate_settings(options: InterleaveOptions, thresholds: InterleaveThresholds) -> None:
+    """Check options and thresholds as :func:`interleave_report` does, without reading a log.
+
+    Raises:
+        UsageError: ``bootstrap`` or ``confidence`` is out of range.
+        ConfigError: a threshold is out of range.
+    """
+    _check_options(options, thresholds)
+
+
 def _check_options(options: InterleaveOptions, thresholds: InterleaveThresholds) -> None:
     if options.bootstrap < 1:
         raise UsageError(f"--bootstrap must be >= 1, got {options.bootstrap}")
