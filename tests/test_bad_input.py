@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import write_parquet
 
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
+
 
 def good_frame(n: int = 50) -> pl.DataFrame:
     rng = np.random.default_rng(0)
@@ -164,3 +166,18 @@ def test_unknown_option_is_usage_error(run_cli, tmp_path: Path) -> None:
     result = run_cli("shadow-report", log, "--frobnicate")
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("simulate", "shadow", "--out", "x.parquet", "--seed", "-1"),
+        ("interleave-report", str(SAMPLES / "interleave.parquet"), "--seed", "-1"),
+        ("canary-decide", str(SAMPLES / "canary.parquet"), "--bootstrap", "10", "--seed", "-1"),
+    ],
+)
+def test_negative_seed_is_usage_error(run_cli, args: tuple[str, ...]) -> None:
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert "--seed" in result.stderr
+    assert "internal error" not in result.stderr

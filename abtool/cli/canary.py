@@ -61,7 +61,7 @@ def canary_decide_command(
     bootstrap: Annotated[
         int, typer.Option(min=0, help="Add a percentile bootstrap CI with N unit resamples.")
     ] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap.")] = 0,
     salt: Annotated[
         str | None,
         typer.Option(help="Assignment salt: count units logged against their md5 bucket."),

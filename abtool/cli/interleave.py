@@ -23,7 +23,7 @@ def interleave_report_command(
         int, typer.Option(min=1, help="Bootstrap resamples for the CI of Δ.")
     ] = 10_000,
     confidence: Annotated[float, typer.Option(help="Level of the CI of Δ.")] = 0.95,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed: same seed, same CI.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Bootstrap seed: same seed, same CI.")] = 0,
     team_a: Annotated[str, typer.Option(help="Value of the team column for ranker A.")] = "A",
     team_b: Annotated[str, typer.Option(help="Value of the team column for ranker B.")] = "B",
     session_col: Annotated[str, typer.Option(help="Session id (the unit).")] = "session_id",

@@ -16,7 +16,7 @@ app = typer.Typer(
 OutOption = Annotated[
     Path, typer.Option("--out", help="A .parquet file, or a directory with --partition-by-date.")
 ]
-SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same log.")]
+SeedOption = Annotated[int, typer.Option(min=0, help="Random seed: same seed, same log.")]
 PartitionOption = Annotated[
     bool,
     typer.Option(help="Write hive-style date=YYYY-MM-DD/ folders instead of one file."),
