@@ -23,13 +23,17 @@ def test_statistic_equals_scipy_with_ties(a: list[int], b: list[int]) -> None:
     assert ks.ks_statistic_sorted(x, y) == pytest.approx(stats.ks_2samp(x, y).statistic, abs=1e-15)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("chunk", [1, 2, 7, 1000])
-def test_chunked_merge_equals_scipy(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_chunked_merge_equals_scipy(
+    monkeypatch: pytest.MonkeyPatch, chunk: int, workers: int
+) -> None:
     rng = np.random.default_rng(chunk)
     x = np.sort(np.round(rng.normal(size=3_000), 1))
     y = np.sort(np.round(rng.normal(0.05, 1.1, size=2_000), 1))
     monkeypatch.setattr(ks, "_CHUNK", chunk)
-    assert ks.ks_statistic_sorted(x, y) == pytest.approx(stats.ks_2samp(x, y).statistic, abs=1e-15)
+    expected = stats.ks_2samp(x, y).statistic
+    assert ks.ks_statistic_sorted(x, y, workers=workers) == pytest.approx(expected, abs=1e-15)
 
 
 def test_disjoint_samples_give_one() -> None:

@@ -7,8 +7,10 @@ Polars; everything else is reduced where it lies.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -17,6 +19,7 @@ from numpy.typing import NDArray
 from abtool.errors import InputError, UsageError
 from abtool.logs.schema import Kind, is_text, optional, require
 from abtool.logs.source import LogSource, time_filter
+from abtool.stats.descriptive import quantile_sorted
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
@@ -240,17 +243,23 @@ def aggregate_shadow(
     primary_sorted, shadow_sorted = empty, empty
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
 
-    # Pass 2: exact latency quantiles, one column at a time (a quantile needs the column).
-    if progress and latency_cols:
-        progress("Latency quantiles")
-    latency = {role: _quantiles(frame, col, name) for role, col in latency_cols.items()}
-
+    # Pass 2: whole columns, one at a time: latency for exact quantiles, then (last, so only
+    # the sorted columns stay alive) both predictions sorted for the exact KS statistic.
+    columns_needed: list[tuple[str, pl.LazyFrame, pl.Expr]] = []
+    for role, col in latency_cols.items():
+        values = pl.col(col).cast(pl.Float64)
+        present = frame.filter(values.is_not_null() & values.is_not_nan())
+        columns_needed.append((f"latency:{role}", present, values))
     if mode == "score":
-        # Pass 3, last, so that only the two sorted columns are alive at the peak: the exact
-        # KS statistic needs both prediction columns sorted.
-        if progress:
-            progress("Sorting predictions")
-        primary_sorted, shadow_sorted = _sorted_pair(frame.filter(valid), p, s, name)
+        # Read separately: one query for both would hold twice its output while Polars
+        # concatenates it, lifting the peak by a column at 50M rows.
+        columns_needed += [("primary", frame.filter(valid), p), ("shadow", frame.filter(valid), s)]
+    if progress and columns_needed:
+        progress("Reading latency and prediction columns")
+    arrays = _read_and_process(columns_needed, name)
+    latency = {role: arrays[f"latency:{role}"] for role in latency_cols}
+    if mode == "score":
+        primary_sorted, shadow_sorted = arrays["primary"], arrays["shadow"]
     else:
         label_queries = [
             frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
@@ -292,37 +301,43 @@ def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
         raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
-def _owned_column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[np.float64]:
-    """One float column as a numpy array numpy may sort in place (Polars' copy is freed)."""
-    (table,) = _collect([frame.select(expr.cast(pl.Float64).alias("v"))], name)
-    values = table.get_column("v").to_numpy(writable=True)
-    del table
+def _read_and_process(
+    jobs: Sequence[tuple[str, pl.LazyFrame, pl.Expr]], name: str
+) -> dict[str, Any]:
+    """Read one column per job and hand it to numpy on a worker thread while the next is read.
+
+    Latency columns become their quantiles, prediction columns are sorted in place; numpy and
+    Polars release the GIL, so the work on one column overlaps reading the next. A column's
+    Polars buffer is freed once numpy has its own copy, and the worker finishes a column
+    before the next one is handed over, so at most three columns' worth of memory is alive.
+    """
+    results: dict[str, Any] = {}
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending: Future[Any] | None = None
+        pending_key = ""
+        for key, frame, expr in jobs:
+            (table,) = _collect([frame.select(expr.cast(pl.Float64).alias("v"))], name)
+            values = table.get_column("v").to_numpy(writable=True)
+            del table
+            if pending is not None:
+                results[pending_key] = pending.result()
+            work = _latency_quantiles if key.startswith("latency:") else _sort_in_place
+            pending, pending_key = worker.submit(work, values), key
+        if pending is not None:
+            results[pending_key] = pending.result()
+    return results
+
+
+def _sort_in_place(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    values.sort()
     return values
 
 
-def _sorted_pair(
-    frame: pl.LazyFrame, first: pl.Expr, second: pl.Expr, name: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Both columns of the valid rows, each sorted in place.
-
-    One column at a time: at the peak, the first sorted column, the second's Polars buffer and
-    its numpy copy are alive (three columns), and the in-place sort needs no fourth.
-    """
-    first_sorted = _owned_column(frame, first, name)
-    first_sorted.sort()
-    second_sorted = _owned_column(frame, second, name)
-    second_sorted.sort()
-    return first_sorted, second_sorted
-
-
-def _quantiles(frame: pl.LazyFrame, column: str, name: str) -> dict[str, float]:
-    values = pl.col(column).cast(pl.Float64)
-    data = _owned_column(frame.filter(values.is_not_null() & values.is_not_nan()), values, name)
-    if len(data) == 0:
-        return {key: float("nan") for key in LATENCY_QUANTILES}
-    # numpy.quantile's default (linear interpolation), partitioning the owned copy in place.
-    found = np.quantile(data, list(LATENCY_QUANTILES.values()), overwrite_input=True)
-    return {key: float(v) for key, v in zip(LATENCY_QUANTILES, found, strict=True)}
+def _latency_quantiles(values: NDArray[np.float64]) -> dict[str, float]:
+    # Sorting (vectorised in numpy 2) is faster here than numpy.quantile's partition; the
+    # interpolation is numpy.quantile's default (linear).
+    values.sort()
+    return {key: quantile_sorted(values, q) for key, q in LATENCY_QUANTILES.items()}
 
 
 def check_threshold(threshold: float) -> None:

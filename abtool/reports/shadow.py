@@ -10,6 +10,7 @@ from typing import Any
 from abtool.config import ShadowThresholds
 from abtool.logs.shadow import ShadowColumns, ShadowData, aggregate_shadow, check_threshold
 from abtool.logs.source import open_log, parse_time
+from abtool.prefetch import prefetch
 from abtool.reports.result import (
     Check,
     Report,
@@ -61,6 +62,7 @@ def shadow_report(
     options = options or ShadowOptions()
     thresholds = thresholds or ShadowThresholds()
     check_threshold(options.threshold)
+    prefetch("scipy.stats")
     since = parse_time(options.since, "--since")
     until = parse_time(options.until, "--until")
     source = open_log(paths)
