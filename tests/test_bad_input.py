@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.helpers import write_parquet
+from tests.helpers import assert_one_line_error, write_parquet
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
 
@@ -24,17 +24,6 @@ def good_frame(n: int = 50) -> pl.DataFrame:
             "shadow_prediction": rng.uniform(size=n),
         }
     )
-
-
-def assert_one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("abtool: error: ")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_missing_file(run_cli, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers import write_parquet
+from tests.helpers import assert_one_line_error, write_parquet
 
 GOOD_LONG = {
     "session_id": ["s1", "s1", "s2", "s2"],
@@ -31,26 +31,15 @@ def _nested(clicked_items: list[list[str]], **overrides: object) -> pl.DataFrame
     return pl.DataFrame(data, schema_overrides={"clicked_items": pl.List(pl.String)})
 
 
-def _assert_one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("abtool: error: ")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
 def test_third_team_value_long(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", {**GOOD_LONG, "team": ["A", "B", "C", "A"]})
     result = run_cli("interleave-report", path)
-    _assert_one_line_error(result, str(path), "column 'team'", "'C'", "'A' or 'B'")
+    assert_one_line_error(result, str(path), "column 'team'", "'C'", "'A' or 'B'")
 
 
 def test_null_team_long(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", {**GOOD_LONG, "team": ["A", None, "B", "A"]})
-    _assert_one_line_error(run_cli("interleave-report", path), "column 'team'", "null")
+    assert_one_line_error(run_cli("interleave-report", path), "column 'team'", "null")
 
 
 def test_third_team_value_nested(tmp_path: Path, run_cli) -> None:
@@ -62,19 +51,19 @@ def test_third_team_value_nested(tmp_path: Path, run_cli) -> None:
         ],
     )
     path = write_parquet(tmp_path / "log.parquet", frame)
-    _assert_one_line_error(run_cli("interleave-report", path), "'attribution.team'", "'X'")
+    assert_one_line_error(run_cli("interleave-report", path), "'attribution.team'", "'X'")
 
 
 def test_team_values_must_match_options(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", GOOD_LONG)
     result = run_cli("interleave-report", path, "--team-a", "control", "--team-b", "B")
-    _assert_one_line_error(result, "column 'team'", "'A'", "'control' or 'B'")
+    assert_one_line_error(result, "column 'team'", "'A'", "'control' or 'B'")
 
 
 def test_duplicate_session_position_long(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", {**GOOD_LONG, "position": [1, 2, 1, 1]})
     result = run_cli("interleave-report", path)
-    _assert_one_line_error(
+    assert_one_line_error(
         result, str(path), "duplicate (session_id, position)", "session_id 's2'", "position 1"
     )
 
@@ -82,13 +71,13 @@ def test_duplicate_session_position_long(tmp_path: Path, run_cli) -> None:
 def test_duplicate_session_nested(tmp_path: Path, run_cli) -> None:
     frame = _nested([["a"], []], session_id=["s1", "s1"])
     path = write_parquet(tmp_path / "log.parquet", frame)
-    _assert_one_line_error(run_cli("interleave-report", path), "column 'session_id'", "'s1'")
+    assert_one_line_error(run_cli("interleave-report", path), "column 'session_id'", "'s1'")
 
 
 def test_clicked_item_not_shown(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", _nested([["a"], ["zz"]]))
     result = run_cli("interleave-report", path)
-    _assert_one_line_error(
+    assert_one_line_error(
         result, str(path), "column 'clicked_items'", "not in 'attribution'", "session_id 's2'"
     )
 
@@ -98,13 +87,13 @@ def test_missing_long_column(tmp_path: Path, run_cli, missing: str) -> None:
     data = {k: v for k, v in GOOD_LONG.items() if k != missing}
     path = write_parquet(tmp_path / "log.parquet", data)
     result = run_cli("interleave-report", path)
-    _assert_one_line_error(result, str(path), f"missing column '{missing}'", "columns present")
+    assert_one_line_error(result, str(path), f"missing column '{missing}'", "columns present")
 
 
 def test_missing_nested_column(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", _nested([["a"], []]).drop("clicked_items"))
     result = run_cli("interleave-report", path)
-    _assert_one_line_error(result, "missing column 'clicked_items'", "--clicked-items-col")
+    assert_one_line_error(result, "missing column 'clicked_items'", "--clicked-items-col")
 
 
 def test_attribution_not_a_struct_list(tmp_path: Path, run_cli) -> None:
@@ -112,7 +101,7 @@ def test_attribution_not_a_struct_list(tmp_path: Path, run_cli) -> None:
         {"session_id": ["s1"], "attribution": [["a", "b"]], "clicked_items": [["a"]]}
     )
     path = write_parquet(tmp_path / "log.parquet", frame)
-    _assert_one_line_error(
+    assert_one_line_error(
         run_cli("interleave-report", path), "column 'attribution'", "struct{item, team}"
     )
 
@@ -126,25 +115,25 @@ def test_clicked_items_type_mismatch(tmp_path: Path, run_cli) -> None:
         }
     )
     path = write_parquet(tmp_path / "log.parquet", frame)
-    _assert_one_line_error(run_cli("interleave-report", path), "'clicked_items' holds Int64")
+    assert_one_line_error(run_cli("interleave-report", path), "'clicked_items' holds Int64")
 
 
 def test_null_session_id(tmp_path: Path, run_cli) -> None:
     path = write_parquet(
         tmp_path / "log.parquet", {**GOOD_LONG, "session_id": ["s1", "s1", None, "s2"]}
     )
-    _assert_one_line_error(run_cli("interleave-report", path), "column 'session_id'", "1 null")
+    assert_one_line_error(run_cli("interleave-report", path), "column 'session_id'", "1 null")
 
 
 def test_float_position(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", {**GOOD_LONG, "position": [1.0, 2.0, 1.0, 2.5]})
-    _assert_one_line_error(run_cli("interleave-report", path), "'position'", "integer")
+    assert_one_line_error(run_cli("interleave-report", path), "'position'", "integer")
 
 
 def test_empty_log(tmp_path: Path, run_cli) -> None:
     frame = pl.DataFrame(GOOD_LONG).head(0)
     path = write_parquet(tmp_path / "log.parquet", frame)
-    _assert_one_line_error(run_cli("interleave-report", path), str(path), "no rows")
+    assert_one_line_error(run_cli("interleave-report", path), str(path), "no rows")
 
 
 def test_null_clicks_counted_in_a_warning(tmp_path: Path, run_cli) -> None:
@@ -183,14 +172,14 @@ def test_bad_config(tmp_path: Path, run_cli) -> None:
     config = tmp_path / "c.toml"
     config.write_text("[interleave]\nalpha = 0.1\n")
     result = run_cli("interleave-report", path, "--config", config)
-    _assert_one_line_error(result, "unknown threshold 'alpha'", "min_sessions, preference")
+    assert_one_line_error(result, "unknown threshold 'alpha'", "min_sessions, preference")
     config.write_text("[interleave]\npreference = 2.0\n")
-    _assert_one_line_error(run_cli("interleave-report", path, "--config", config), "(0, 1)")
+    assert_one_line_error(run_cli("interleave-report", path, "--config", config), "(0, 1)")
 
 
 def test_missing_file(tmp_path: Path, run_cli) -> None:
     result = run_cli("interleave-report", tmp_path / "nope.parquet")
-    _assert_one_line_error(result, "no such file")
+    assert_one_line_error(result, "no such file")
 
 
 def test_unbalanced_sessions_warned(tmp_path: Path, run_cli) -> None:
