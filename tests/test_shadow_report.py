@@ -307,3 +307,55 @@ def approx_nested(value: object) -> object:
     if isinstance(value, float):
         return pytest.approx(value, rel=1e-12, abs=1e-15)
     return value
+
+
+def test_nulls_everywhere_are_excluded_pairwise(tmp_path: Path) -> None:
+    from abtool.reports.shadow import shadow_report
+
+    rng = np.random.default_rng(9)
+    n = 12_000
+    frame = pl.DataFrame(
+        {
+            "ts": pl.datetime_range(
+                pl.datetime(2025, 1, 1), pl.datetime(2025, 1, 3), "10s", eager=True
+            )[:n],
+            "primary_prediction": rng.uniform(size=n),
+            "shadow_prediction": rng.uniform(size=n) ** 1.1,
+            "primary_latency_ms": rng.lognormal(3, 0.3, n),
+            "shadow_latency_ms": rng.lognormal(3.1, 0.3, n),
+        }
+    )
+    holes = {
+        "ts": rng.uniform(size=n) < 0.01,
+        "primary_prediction": rng.uniform(size=n) < 0.02,
+        "shadow_prediction": rng.uniform(size=n) < 0.03,
+        "shadow_latency_ms": rng.uniform(size=n) < 0.05,
+    }
+    frame = frame.with_columns(
+        pl.when(pl.Series(mask)).then(None).otherwise(pl.col(col)).alias(col)
+        for col, mask in holes.items()
+    ).with_columns(  # a NaN is missing too
+        pl.when(pl.int_range(pl.len()) % 97 == 0)
+        .then(float("nan"))
+        .otherwise(pl.col("primary_prediction"))
+        .alias("primary_prediction")
+    )
+    path = write_parquet(tmp_path / "holes.parquet", frame)
+    got = shadow_report([path]).to_dict()["stats"]
+    valid = frame.filter(
+        pl.col("ts").is_not_null()
+        & pl.col("primary_prediction").is_not_null()
+        & pl.col("primary_prediction").is_not_nan()
+        & pl.col("shadow_prediction").is_not_null()
+    )
+    expected = stats.ks_2samp(valid["primary_prediction"], valid["shadow_prediction"])
+    assert got["compared_rows"] == valid.height
+    assert got["excluded_rows"] == n - valid.height
+    assert sum(got["excluded_reasons"].values()) == n - valid.height
+    assert got["ks_statistic"] == pytest.approx(expected.statistic, abs=1e-12)
+    assert got["ks_pvalue"] == pytest.approx(expected.pvalue, rel=1e-9)
+    p, s = valid["primary_prediction"].to_numpy(), valid["shadow_prediction"].to_numpy()
+    assert got["agreement_rate"] == pytest.approx(np.mean((p >= 0.5) == (s >= 0.5)), abs=1e-12)
+    latency = frame["shadow_latency_ms"].drop_nulls().to_numpy()
+    assert got["latency"]["shadow"]["p99_ms"] == pytest.approx(np.percentile(latency, 99))
+    assert got["predictions"]["primary"]["p50"] == pytest.approx(np.median(p))

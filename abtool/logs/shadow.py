@@ -243,24 +243,20 @@ def aggregate_shadow(
     primary_sorted, shadow_sorted = empty, empty
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
 
-    # Pass 2: whole columns, one at a time: latency for exact quantiles, then (last, so only
-    # the sorted columns stay alive) both predictions sorted for the exact KS statistic.
-    columns_needed: list[tuple[str, pl.LazyFrame, pl.Expr]] = []
-    for role, col in latency_cols.items():
-        values = pl.col(col).cast(pl.Float64)
-        present = frame.filter(values.is_not_null() & values.is_not_nan())
-        columns_needed.append((f"latency:{role}", present, values))
-    if mode == "score":
-        # Read separately: one query for both would hold twice its output while Polars
-        # concatenates it, lifting the peak by a column at 50M rows.
-        columns_needed += [("primary", frame.filter(valid), p), ("shadow", frame.filter(valid), s)]
-    if progress and columns_needed:
+    # Pass 2: whole float columns, read raw, one at a time. Nulls arrive as NaN and numpy
+    # handles them: a Polars filter on validity costs several times the read itself.
+    if progress and (latency_cols or mode == "score"):
         progress("Reading latency and prediction columns")
-    arrays = _read_and_process(columns_needed, name)
-    latency = {role: arrays[f"latency:{role}"] for role in latency_cols}
-    if mode == "score":
-        primary_sorted, shadow_sorted = arrays["primary"], arrays["shadow"]
-    else:
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        latency = _latency_quantiles(frame, latency_cols, worker, name)
+        if mode == "score":
+            time_missing = None
+            if summary["excl_time"]:
+                time_missing = _column(frame, t_missing, name)
+            primary_sorted, shadow_sorted = _sorted_valid_pair(
+                frame, p, s, time_missing, worker, name
+            )
+    if mode == "label":
         label_queries = [
             frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
             for expr in (p, s)
@@ -301,43 +297,70 @@ def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
         raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
-def _read_and_process(
-    jobs: Sequence[tuple[str, pl.LazyFrame, pl.Expr]], name: str
-) -> dict[str, Any]:
-    """Read one column per job and hand it to numpy on a worker thread while the next is read.
+def _column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[Any]:
+    """One column as a numpy array numpy owns (and may sort in place); nulls become NaN.
 
-    Latency columns become their quantiles, prediction columns are sorted in place; numpy and
-    Polars release the GIL, so the work on one column overlaps reading the next. A column's
-    Polars buffer is freed once numpy has its own copy, and the worker finishes a column
-    before the next one is handed over, so at most three columns' worth of memory is alive.
+    The Polars buffer is freed on return, so only numpy's copy stays alive.
     """
-    results: dict[str, Any] = {}
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        pending: Future[Any] | None = None
-        pending_key = ""
-        for key, frame, expr in jobs:
-            (table,) = _collect([frame.select(expr.cast(pl.Float64).alias("v"))], name)
-            values = table.get_column("v").to_numpy(writable=True)
-            del table
-            if pending is not None:
-                results[pending_key] = pending.result()
-            work = _latency_quantiles if key.startswith("latency:") else _sort_in_place
-            pending, pending_key = worker.submit(work, values), key
-        if pending is not None:
-            results[pending_key] = pending.result()
-    return results
+    (table,) = _collect([frame.select(expr.alias("v"))], name)
+    return table.to_series().to_numpy(writable=True)
 
 
-def _sort_in_place(values: NDArray[np.float64]) -> NDArray[np.float64]:
+def _latency_quantiles(
+    frame: pl.LazyFrame, latency_cols: dict[str, str], worker: ThreadPoolExecutor, name: str
+) -> dict[str, dict[str, float]]:
+    """Exact quantiles of each latency column; numpy works on one while the next is read.
+
+    The worker finishes a column before the next is handed over, so at most three columns
+    are alive: the one being sorted, and the Polars buffer and numpy copy of the next.
+    """
+    pending: dict[str, Future[dict[str, float]]] = {}
+    previous: Future[dict[str, float]] | None = None
+    for role, col in latency_cols.items():
+        values = _column(frame, pl.col(col).cast(pl.Float64), name)
+        if previous is not None:
+            previous.result()
+        previous = pending[role] = worker.submit(_quantiles_ignoring_nan, values)
+    return {role: future.result() for role, future in pending.items()}
+
+
+def _quantiles_ignoring_nan(values: NDArray[np.float64]) -> dict[str, float]:
+    # Sorting (vectorised in numpy 2) beats numpy.quantile's partition here, and puts NaN
+    # (nulls) last; the interpolation is numpy.quantile's default (linear).
+    missing = int(np.count_nonzero(np.isnan(values)))
     values.sort()
-    return values
+    present = values[: len(values) - missing]
+    return {key: quantile_sorted(present, q) for key, q in LATENCY_QUANTILES.items()}
 
 
-def _latency_quantiles(values: NDArray[np.float64]) -> dict[str, float]:
-    # Sorting (vectorised in numpy 2) is faster here than numpy.quantile's partition; the
-    # interpolation is numpy.quantile's default (linear).
-    values.sort()
-    return {key: quantile_sorted(values, q) for key, q in LATENCY_QUANTILES.items()}
+def _sorted_valid_pair(
+    frame: pl.LazyFrame,
+    primary: pl.Expr,
+    shadow: pl.Expr,
+    time_missing: NDArray[Any] | None,
+    worker: ThreadPoolExecutor,
+    name: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both prediction columns of the rows where both (and the time) are present, sorted.
+
+    A row missing on either side is set to NaN on both, so after an in-place sort the valid
+    rows are the leading ``n`` of each array: no filtered copies, three columns at the peak.
+    """
+    first = _column(frame, primary.cast(pl.Float64), name)
+    second = _column(frame, shadow.cast(pl.Float64), name)
+    invalid = np.isnan(first)
+    invalid |= np.isnan(second)
+    if time_missing is not None:
+        invalid |= time_missing
+    first[invalid] = np.nan
+    second[invalid] = np.nan
+    valid = len(first) - int(np.count_nonzero(invalid))
+    del invalid
+    # numpy releases the GIL while sorting: the two sorts run side by side.
+    sorting = worker.submit(first.sort)
+    second.sort()
+    sorting.result()
+    return first[:valid], second[:valid]
 
 
 def check_threshold(threshold: float) -> None:
