@@ -1,10 +1,11 @@
 """Aggregate a canary / A/B log: per-variant health figures and per-unit metric sums.
 
-Two lazy Polars passes: the first reads only the variant (and segment) columns to resolve
-which values are control and treatment; the second computes, in one ``pl.collect_all``,
-per-variant counts, error rate, latency quantiles and prediction mean, the sorted predictions
-for the KS test, and one row per (unit, variant) with the metric sums. Only those per-unit
-rows (as many as there are units, not requests) and the sorted predictions leave Polars.
+Lazy Polars passes on the streaming engine, each reading only the columns it needs: the first
+reads the variant (and segment) columns to resolve which values are control and treatment;
+then one query gives per-variant counts, error rate, latency quantiles and prediction mean,
+one gives a row per (unit, variant) with the metric sums (as many rows as there are units,
+not requests), and one per variant collects its predictions, which numpy sorts for the KS
+test. Only those per-unit rows and the prediction columns leave Polars.
 
 Units logged under both variants are *inconsistent*: their rows stay in the per-variant health
 figures (a request served by a model is that model's request) but the unit is left out of
@@ -27,7 +28,7 @@ from abtool.logs.schema import Kind, optional, require
 from abtool.logs.source import LogSource, time_filter
 
 ROLES = ("control", "treatment")
-_ROLE = "__role"
+_TREATED = "__treated"
 _N_VARIANTS = "__variants"
 
 
@@ -110,7 +111,17 @@ class CanaryData:
     inconsistent_rows: int
     metrics: list[MetricData]
     segments: dict[str, list[SegmentData]]
-    unit_ids: dict[str, list[Any]] = field(repr=False)
+    consistent_units: pl.DataFrame = field(repr=False)
+    """One row per unit seen under a single variant: the unit column and ``__treated``."""
+    unit_column: str = "user_id"
+
+    @property
+    def unit_ids(self) -> dict[str, list[Any]]:
+        """Ids of the units seen under a single variant, by role (built on demand: slow)."""
+        return {
+            role: self.consistent_units.filter(_is(role))[self.unit_column].to_list()
+            for role in ROLES
+        }
 
     @property
     def analysed_units(self) -> int:
@@ -119,6 +130,11 @@ class CanaryData:
     @property
     def total_units(self) -> int:
         return self.analysed_units + self.inconsistent_units
+
+
+def _is(role: str) -> pl.Expr:
+    """Rows (or units) of ``role``: the boolean role column, True for treatment."""
+    return pl.col(_TREATED) if role == "treatment" else ~pl.col(_TREATED)
 
 
 def _valid_number(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -259,26 +275,10 @@ def aggregate_canary(
     }
 
     frame = frame.filter(variant.is_in([control_name, treatment_name]) & unit.is_not_null())
-    frame = frame.with_columns(
-        pl.when(variant == control_name)
-        .then(pl.lit("control"))
-        .otherwise(pl.lit("treatment"))
-        .alias(_ROLE)
-    )
+    # A boolean role groups and filters faster than a string label.
+    frame = frame.with_columns((variant == treatment_name).alias(_TREATED))
     queries = [_variant_summary(frame, columns, prediction_dtype, latency_dtype, error_dtype)]
     queries.append(_unit_table(frame, columns, metric_dtypes))
-    queries.append(_metric_kinds(frame, metric_dtypes))
-    if prediction_dtype is not None:
-        valid = _valid_number(columns.prediction, prediction_dtype)
-        pred = pl.col(columns.prediction).cast(pl.Float64)
-        for role in ROLES:
-            mine = frame.filter((pl.col(_ROLE) == role) & valid)
-            queries.append(mine.select(pred.sort().alias("p")))
-            queries.append(
-                mine.filter(pl.col(columns.time).is_not_null())
-                .top_k(recent_window, by=columns.time)
-                .select(pred.sort().alias("p"))
-            )
     primary = metrics[0] if metrics else None
     for segment in segments:
         if primary is None:
@@ -290,8 +290,8 @@ def aggregate_canary(
     if progress:
         progress("Aggregating variants and units")
     results = _collect(queries, name)
-    summary = {row[_ROLE]: row for row in results[0].iter_rows(named=True)}
-    units = results[1]
+    summary = {ROLES[int(row[_TREATED])]: row for row in results[0].iter_rows(named=True)}
+    units = results[1].with_columns(pl.len().over(columns.unit).alias(_N_VARIANTS))
     if units.height == 0:
         raise InputError(
             f"{name}: no row of variants '{control_name}' or '{treatment_name}' has a "
@@ -299,20 +299,18 @@ def aggregate_canary(
         )
     inconsistent = units.filter(pl.col(_N_VARIANTS) > 1)
     consistent = units.filter(pl.col(_N_VARIANTS) == 1)
-    kinds = results[2].row(0, named=True) if metric_dtypes else {}
-    position = 3
-    predictions: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    kinds = _metric_kinds(units, metric_dtypes)
+    segment_tables = results[2:]
     empty = np.empty(0, dtype=np.float64)
-    for role in ROLES:
-        if prediction_dtype is not None:
-            predictions[role] = (
-                results[position]["p"].to_numpy(),
-                results[position + 1]["p"].to_numpy(),
+    predictions = dict.fromkeys(ROLES, (empty, empty))
+    if prediction_dtype is not None:
+        if progress:
+            progress("Sorting predictions")
+        valid = _valid_number(columns.prediction, prediction_dtype)
+        for role in ROLES:
+            predictions[role] = _predictions(
+                frame.filter(_is(role) & valid), columns, recent_window, name
             )
-            position += 2
-        else:
-            predictions[role] = (empty, empty)
-    segment_tables = results[position:]
 
     variants = {
         role: _variant_data(
@@ -358,17 +356,38 @@ def aggregate_canary(
         inconsistent_rows=int(inconsistent["rows"].sum()) if inconsistent.height else 0,
         metrics=metric_data,
         segments=segment_data,
-        unit_ids={
-            role: consistent.filter(pl.col(_ROLE) == role)[columns.unit].to_list() for role in ROLES
-        },
+        consistent_units=consistent.select(columns.unit, _TREATED),
+        unit_column=columns.unit,
     )
 
 
 def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
+    # One query at a time: every query reads different columns, so a joint collect_all
+    # shares no work, and on two cores it ran slower than the same queries in turn.
     try:
-        return pl.collect_all(queries)
+        return [query.collect(engine="streaming") for query in queries]
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
+
+
+def _predictions(
+    frame: pl.LazyFrame, columns: CanaryColumns, window: int, name: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """One variant's valid predictions sorted, and its ``window`` most recent ones sorted."""
+    (table,) = _collect(
+        [
+            frame.select(
+                pl.col(columns.prediction).cast(pl.Float64).alias("p"),
+                pl.col(columns.time).alias("t"),
+            )
+        ],
+        name,
+    )
+    recent = table.filter(pl.col("t").is_not_null()).top_k(window, by="t")["p"].to_numpy()
+    values = table["p"].to_numpy()
+    del table  # frees the timestamps; ``values`` keeps the prediction buffer alive
+    # numpy's sort of the zero-copy column is faster than a Polars sort here (2 cores).
+    return np.sort(values), np.sort(recent)
 
 
 def _excluded_rows(
@@ -404,24 +423,24 @@ def _variant_summary(
         aggregations.append(_error_flag(columns.error, error_dtype).sum().alias("errors"))
     if latency_dtype is not None:
         valid = _valid_number(columns.latency, latency_dtype)
-        latency = pl.col(columns.latency).cast(pl.Float64).filter(valid)
+        # NaN as null: quantile and mean skip nulls, cheaper than a filter inside the group.
+        latency = pl.col(columns.latency).cast(pl.Float64).fill_nan(None)
         for key, q in (("p50", 0.50), ("p99", 0.99)):
             aggregations.append(latency.quantile(q, interpolation="linear").alias(key))
         aggregations.append((~valid).sum().alias(f"missing:{columns.latency}"))
     if prediction_dtype is not None:
         valid = _valid_number(columns.prediction, prediction_dtype)
         aggregations.append(
-            pl.col(columns.prediction).cast(pl.Float64).filter(valid).mean().alias("pred_mean")
+            pl.col(columns.prediction).cast(pl.Float64).fill_nan(None).mean().alias("pred_mean")
         )
         aggregations.append((~valid).sum().alias(f"missing:{columns.prediction}"))
-    return frame.group_by(_ROLE).agg(aggregations)
+    return frame.group_by(_TREATED).agg(aggregations)
 
 
 def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
     valid = _valid_number(metric, dtype)
-    value = pl.col(metric).cast(pl.Float64)
     return [
-        value.filter(valid).sum().alias(f"{metric}__x"),
+        pl.col(metric).cast(pl.Float64).fill_nan(None).sum().alias(f"{metric}__x"),
         valid.sum().alias(f"{metric}__y"),
     ]
 
@@ -431,26 +450,29 @@ def _unit_table(
 ) -> pl.LazyFrame:
     aggregations = [pl.len().alias("rows")]
     for metric, dtype in metric_dtypes.items():
-        aggregations += _metric_sums(metric, dtype)
-    return (
-        frame.group_by([columns.unit, _ROLE])
-        .agg(aggregations)
-        .with_columns(pl.len().over(columns.unit).alias(_N_VARIANTS))
-    )
-
-
-def _metric_kinds(frame: pl.LazyFrame, metric_dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
-    """Per metric: whether every value is 0/1 (a proportion) and how many rows miss it."""
-    aggregations = [pl.len().alias("rows")]
-    for metric, dtype in metric_dtypes.items():
         valid = _valid_number(metric, dtype)
         value = pl.col(metric).cast(pl.Float64)
-        binary = ((value == 0.0) | (value == 1.0)).filter(valid).all()
+        aggregations += _metric_sums(metric, dtype)
+        # Per-unit counts of values other than 0/1 and of missing values: summed over the
+        # units they decide the metric's kind and its missing rows without another scan.
         aggregations += [
-            binary.alias(f"{metric}__binary"),
+            (valid & (value != 0.0) & (value != 1.0)).sum().alias(f"{metric}__other"),
             (~valid).sum().alias(f"{metric}__missing"),
         ]
-    return frame.select(aggregations)
+    return frame.group_by([columns.unit, _TREATED]).agg(aggregations)
+
+
+def _metric_kinds(units: pl.DataFrame, metric_dtypes: dict[str, pl.DataType]) -> dict[str, Any]:
+    """Per metric: whether every value is 0/1 (a proportion) and how many rows miss it."""
+    if not metric_dtypes:
+        return {}
+    aggregations = []
+    for metric in metric_dtypes:
+        aggregations += [
+            (pl.col(f"{metric}__other").sum() == 0).alias(f"{metric}__binary"),
+            pl.col(f"{metric}__missing").sum().alias(f"{metric}__missing"),
+        ]
+    return units.select(aggregations).row(0, named=True)
 
 
 def _segment_table(
@@ -464,13 +486,13 @@ def _segment_table(
     value = pl.col(segment).cast(pl.String)
     return (
         frame.filter(value.is_in(values))
-        .group_by([value.alias("value"), columns.unit, _ROLE])
+        .group_by([value.alias("value"), columns.unit, _TREATED])
         .agg([pl.len().alias("rows"), *_metric_sums(metric, metric_dtypes[metric])])
     )
 
 
 def _unit_sums(units: pl.DataFrame, role: str, metric: str) -> UnitSums:
-    mine = units.filter((pl.col(_ROLE) == role) & (pl.col(f"{metric}__y") > 0))
+    mine = units.filter(_is(role) & (pl.col(f"{metric}__y") > 0))
     return UnitSums(
         mine[f"{metric}__x"].cast(pl.Float64).to_numpy(),
         mine[f"{metric}__y"].cast(pl.Float64).to_numpy(),
@@ -507,7 +529,7 @@ def _variant_data(
     return VariantData(
         name=name,
         requests=int(summary.get("requests", 0)),
-        units=consistent.filter(pl.col(_ROLE) == role).height,
+        units=consistent.filter(_is(role)).height,
         errors=int(summary.get("errors") or 0) if has_error else None,
         latency_p50_ms=_float(summary.get("p50")) if has_latency else None,
         latency_p99_ms=_float(summary.get("p99")) if has_latency else None,
