@@ -29,7 +29,7 @@ from abtool.logs.source import LogSource, time_filter
 
 ROLES = ("control", "treatment")
 _TREATED = "__treated"
-_N_VARIANTS = "__variants"
+_MIXED = "__mixed"
 
 
 @dataclass(frozen=True)
@@ -274,6 +274,7 @@ def aggregate_canary(
         for segment, table in zip(segments, results[1:], strict=True)
     }
 
+    scanned = frame
     frame = frame.filter(variant.is_in([control_name, treatment_name]) & unit.is_not_null())
     # A boolean role groups and filters faster than a string label.
     frame = frame.with_columns((variant == treatment_name).alias(_TREATED))
@@ -291,14 +292,14 @@ def aggregate_canary(
         progress("Aggregating variants and units")
     results = _collect(queries, name)
     summary = {ROLES[int(row[_TREATED])]: row for row in results[0].iter_rows(named=True)}
-    units = results[1].with_columns(pl.len().over(columns.unit).alias(_N_VARIANTS))
+    units = results[1]
     if units.height == 0:
         raise InputError(
             f"{name}: no row of variants '{control_name}' or '{treatment_name}' has a "
             f"'{columns.unit}' value (all null)"
         )
-    inconsistent = units.filter(pl.col(_N_VARIANTS) > 1)
-    consistent = units.filter(pl.col(_N_VARIANTS) == 1)
+    inconsistent = units.filter(pl.col(_MIXED))
+    consistent = units.filter(~pl.col(_MIXED))
     kinds = _metric_kinds(units, metric_dtypes)
     segment_tables = results[2:]
     empty = np.empty(0, dtype=np.float64)
@@ -307,10 +308,10 @@ def aggregate_canary(
         if progress:
             progress("Sorting predictions")
         valid = _valid_number(columns.prediction, prediction_dtype)
-        for role in ROLES:
-            predictions[role] = _predictions(
-                frame.filter(_is(role) & valid), columns, recent_window, name
-            )
+        for role, value in zip(ROLES, (control_name, treatment_name), strict=True):
+            # Filters on the raw columns are pushed into the Parquet scan.
+            mine = scanned.filter((variant == value) & unit.is_not_null() & valid)
+            predictions[role] = _predictions(mine, columns, recent_window, name)
 
     variants = {
         role: _variant_data(
@@ -352,7 +353,7 @@ def aggregate_canary(
         time_max=max(times) if times else None,
         control=variants["control"],
         treatment=variants["treatment"],
-        inconsistent_units=inconsistent[columns.unit].n_unique(),
+        inconsistent_units=inconsistent.height,
         inconsistent_rows=int(inconsistent["rows"].sum()) if inconsistent.height else 0,
         metrics=metric_data,
         segments=segment_data,
@@ -448,7 +449,12 @@ def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
 def _unit_table(
     frame: pl.LazyFrame, columns: CanaryColumns, metric_dtypes: dict[str, pl.DataType]
 ) -> pl.LazyFrame:
-    aggregations = [pl.len().alias("rows")]
+    treated_rows = pl.col(_TREATED).sum()
+    aggregations = [
+        pl.len().alias("rows"),
+        (treated_rows > 0).alias(_TREATED),
+        ((treated_rows > 0) & (treated_rows < pl.len())).alias(_MIXED),
+    ]
     for metric, dtype in metric_dtypes.items():
         valid = _valid_number(metric, dtype)
         value = pl.col(metric).cast(pl.Float64)
@@ -459,7 +465,9 @@ def _unit_table(
             (valid & (value != 0.0) & (value != 1.0)).sum().alias(f"{metric}__other"),
             (~valid).sum().alias(f"{metric}__missing"),
         ]
-    return frame.group_by([columns.unit, _TREATED]).agg(aggregations)
+    # One row per unit (grouping by the unit alone is cheaper than by unit and variant); the
+    # sums of a unit seen under both variants mix them, but such units are left out.
+    return frame.group_by(columns.unit).agg(aggregations)
 
 
 def _metric_kinds(units: pl.DataFrame, metric_dtypes: dict[str, pl.DataType]) -> dict[str, Any]:
