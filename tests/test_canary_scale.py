@@ -127,3 +127,47 @@ def test_srm_matches_scipy_chisquare(observed, shares):
     ref = stats.chisquare(np.asarray(observed, dtype=float), expected)
     assert result.chi2 == pytest.approx(float(ref.statistic), rel=1e-14)
     assert result.pvalue == pytest.approx(float(ref.pvalue), rel=1e-14)
+
+
+def test_recent_window_takes_the_latest_timestamped_predictions(tmp_path):
+    from datetime import datetime, timedelta
+
+    from abtool.logs.canary import CanaryColumns, aggregate_canary
+    from abtool.logs.source import open_log
+    from tests.helpers import write_parquet
+
+    t0 = datetime(2025, 4, 28)
+    # (user, variant, minute or None, prediction); null-ts rows count everywhere but "recent".
+    rows = [
+        (1, "v1", 3, 0.4),
+        (1, "v1", 0, 0.1),
+        (2, "v1", None, 0.95),
+        (2, "v1", 2, 0.3),
+        (3, "v1", 1, 0.2),
+        (4, "v2", 5, 0.6),
+        (4, "v2", None, 0.05),
+        (5, "v2", 4, 0.5),
+        (5, "v2", 6, 0.7),
+    ]
+    path = write_parquet(
+        tmp_path / "log.parquet",
+        {
+            "ts": [None if r[2] is None else t0 + timedelta(minutes=r[2]) for r in rows],
+            "user_id": [r[0] for r in rows],
+            "model_variant": [r[1] for r in rows],
+            "prediction": [r[3] for r in rows],
+        },
+    )
+    data = aggregate_canary(
+        open_log([path]),
+        CanaryColumns(),
+        metrics=[],
+        segments=[],
+        control=None,
+        treatment=None,
+        recent_window=2,
+    )
+    assert data.control.predictions_sorted.tolist() == [0.1, 0.2, 0.3, 0.4, 0.95]
+    assert data.control.recent_sorted.tolist() == [0.3, 0.4]
+    assert data.treatment.predictions_sorted.tolist() == [0.05, 0.5, 0.6, 0.7]
+    assert data.treatment.recent_sorted.tolist() == [0.6, 0.7]
