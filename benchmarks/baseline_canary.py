@@ -5,7 +5,7 @@ primary metric at the unit level (per-unit sums with a pandas groupby, the delta
 numpy/scipy, a unit-level two-proportion z-test with statsmodels), the same figures
 ``abtool canary-decide`` reports; prints them as JSON so the runner can check they agree.
 
-    python -m benchmarks.baseline_canary LOG METRIC STAGE_PCT
+    python -m benchmarks.baseline_canary LOG [METRIC [STAGE_PCT]]   (default: clicked 20)
 """
 
 from __future__ import annotations
@@ -117,4 +117,5 @@ def main(path: str, metric: str, stage: float) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    args = sys.argv[1:]
+    main(args[0], args[1] if len(args) > 1 else "clicked", float(args[2]) if len(args) > 2 else 20)
