@@ -171,3 +171,13 @@ def test_recent_window_takes_the_latest_timestamped_predictions(tmp_path):
     assert data.control.recent_sorted.tolist() == [0.3, 0.4]
     assert data.treatment.predictions_sorted.tolist() == [0.05, 0.5, 0.6, 0.7]
     assert data.treatment.recent_sorted.tolist() == [0.6, 0.7]
+
+
+def test_same_log_gives_the_same_digits(tmp_path):
+    """Units come out of a parallel group-by in varying order; the report must not."""
+    log = tmp_path / "log.parquet"
+    write_chunks(canary_chunks(CanarySpec(users=6000, stage=50.0, seed=4, click_lift=0.1)), log)
+    options = CanaryOptions(metrics=("clicked", "revenue"), segments=("country",), stage=50.0)
+    first = canary_report([log], options=options).to_dict()
+    for _ in range(3):
+        assert canary_report([log], options=options).to_dict() == first

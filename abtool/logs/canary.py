@@ -299,7 +299,9 @@ def aggregate_canary(
             f"'{columns.unit}' value (all null)"
         )
     inconsistent = units.filter(pl.col(_MIXED))
-    consistent = units.filter(~pl.col(_MIXED))
+    # Sorted by unit: group_by returns units in a varying order, and the order of the
+    # per-unit arrays changes the last digits of the sums the statistics take.
+    consistent = units.filter(~pl.col(_MIXED)).sort(columns.unit)
     kinds = _metric_kinds(units, metric_dtypes)
     segment_tables = results[2:]
     if progress:
@@ -540,7 +542,7 @@ def _unit_sums(units: pl.DataFrame, role: str, metric: str) -> UnitSums:
 def _segments(
     table: pl.DataFrame, inconsistent: pl.DataFrame, unit: str, metric: str
 ) -> list[SegmentData]:
-    table = table.join(inconsistent, on=unit, how="anti")
+    table = table.join(inconsistent, on=unit, how="anti").sort(unit)  # stable digits
     rows_by_value = table.group_by("value").agg(pl.col("rows").sum())
     ordered = rows_by_value.sort(["rows", "value"], descending=[True, False])
     return [
