@@ -121,11 +121,36 @@ def _chunk_max(
     return int(np.abs(diff).max())
 
 
+def exact_pvalue_equal_sizes(n: int, statistic: float) -> float:
+    """Exact two-sided p-value ``P(D >= statistic)`` of two samples of ``n`` values each.
+
+    ``P(D >= h/n) = 2 * sum_k (-1)^(k-1) C(2n, n - k h) / C(2n, n)`` (Hodges 1958, eq. 2.3),
+    evaluated as ``scipy.stats.ks_2samp(method='exact')`` does for equal sizes (each term
+    divided by ``C(2n, n)``, then a Horner-like product), so the two agree to the last digit.
+    """
+    h = int(np.round(statistic * n))
+    if h == 0:
+        return 1.0
+    total = 0.0
+    k = n // h
+    while k >= 0:
+        term = 1.0
+        for j in range(h):
+            term = (n - k * h - j) * term / (n + k * h + j + 1)
+        total = term * (1.0 - total)
+        k -= 1
+    return min(1.0, max(0.0, 2 * total))
+
+
 def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
     """KS statistic and p-value of two ascending samples (see the module docstring)."""
+    n1, n2 = len(a), len(b)
+    if n1 == n2 and 0 < n1 <= EXACT_MAX_N:
+        # The usual recent-window case; computed here, it spares importing scipy.stats.
+        d = ks_statistic_sorted(a, b)
+        return KSResult(d, exact_pvalue_equal_sizes(n1, d), "exact", n1, n2)
     from scipy import stats
 
-    n1, n2 = len(a), len(b)
     if max(n1, n2) <= EXACT_MAX_N:
         # Small samples: scipy's own exact computation on the samples themselves.
         with warnings.catch_warnings(record=True) as caught:

@@ -50,7 +50,9 @@ def two_proportions(
     Raises:
         ValueError: when a group is empty or has more successes than units.
     """
-    from scipy import stats
+    # scipy.special's ufuncs are what scipy.stats.norm evaluates (same digits), without the
+    # second of import time scipy.stats costs.
+    from scipy import special
 
     if n_control <= 0 or n_treatment <= 0:
         raise ValueError("both groups need at least one unit")
@@ -63,11 +65,11 @@ def two_proportions(
     se_pooled = float(np.sqrt(pooled * (1 - pooled) * (1 / n_control + 1 / n_treatment)))
     if se_pooled > 0:
         z = diff / se_pooled
-        pvalue = float(2.0 * stats.norm.sf(abs(z)))
+        pvalue = float(2.0 * special.ndtr(-abs(z)))
     else:
         z, pvalue = 0.0, 1.0
     se = float(np.sqrt(p_c * (1 - p_c) / n_control + p_t * (1 - p_t) / n_treatment))
-    z_crit = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    z_crit = float(special.ndtri(1.0 - alpha / 2.0))
     return ProportionTest(
         control_rate=p_c,
         treatment_rate=p_t,

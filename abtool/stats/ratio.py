@@ -102,14 +102,16 @@ def ratio_lift(control: RatioEstimate, treatment: RatioEstimate, alpha: float = 
     The relative lift's variance is the delta method applied to ``R_t / R_c``:
     ``Var(R_t)/R_c**2 + R_t**2 Var(R_c)/R_c**4``.
     """
-    from scipy import stats
+    # scipy.special's ufuncs are what scipy.stats.norm evaluates (same digits), without the
+    # second of import time scipy.stats costs.
+    from scipy import special
 
-    z_crit = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    z_crit = float(special.ndtri(1.0 - alpha / 2.0))
     diff = treatment.ratio - control.ratio
     se = float(np.sqrt(control.variance + treatment.variance))
     if se > 0:
         z = diff / se
-        pvalue = float(2.0 * stats.norm.sf(abs(z)))
+        pvalue = float(2.0 * special.ndtr(-abs(z)))
     else:
         z = 0.0 if diff == 0 else float(np.copysign(np.inf, diff))
         pvalue = 1.0 if diff == 0 else 0.0

@@ -37,7 +37,9 @@ def sample_ratio_mismatch(observed: Sequence[int], expected_shares: Sequence[flo
     Raises:
         ValueError: on mismatched lengths, no units, or a non-positive share.
     """
-    from scipy import stats
+    # The statistic and ``chdtrc`` are what scipy.stats.chisquare computes (same digits),
+    # without the second of import time scipy.stats costs.
+    from scipy import special
 
     counts = np.asarray(observed, dtype=np.float64)
     shares = np.asarray(expected_shares, dtype=np.float64)
@@ -48,10 +50,10 @@ def sample_ratio_mismatch(observed: Sequence[int], expected_shares: Sequence[flo
     if np.any(shares <= 0):
         raise ValueError("every expected share must be positive")
     expected = counts.sum() * shares / shares.sum()
-    result = stats.chisquare(counts, expected)
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
     return SRMResult(
         tuple(int(c) for c in observed),
         tuple(float(e) for e in expected),
-        float(result.statistic),
-        float(result.pvalue),
+        chi2,
+        float(special.chdtrc(len(counts) - 1, chi2)),
     )
