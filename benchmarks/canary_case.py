@@ -13,10 +13,11 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from abtool.simulate.canary import CanarySpec, canary_chunks
-from abtool.simulate.writer import write_chunks
+if TYPE_CHECKING:
+    from abtool.simulate.canary import CanarySpec
+
 
 DATA = Path(__file__).resolve().parent / "data"
 REQUESTS_PER_USER = 10.0
@@ -28,6 +29,8 @@ CANARY_COLUMNS = "ts,user_id,model_variant,clicked,prediction,latency_ms,error"
 
 def canary_spec(rows: int) -> CanarySpec:
     """About ``rows`` requests: ``rows / 10`` users with 10 requests each on average."""
+    from abtool.simulate.canary import CanarySpec
+
     return CanarySpec(
         users=max(1, round(rows / REQUESTS_PER_USER)),
         requests_per_user=REQUESTS_PER_USER,
@@ -44,6 +47,11 @@ def canary_log(rows: int) -> Path:
     """The canary benchmark log of about ``rows`` rows, generated once (streamed) and cached."""
     path = DATA / f"canary_{rows}.parquet"
     if not path.exists():
+        # Imported here: the benchmark runner imports this module and must stay small, since
+        # a child process's peak RSS counts the parent's memory at fork time.
+        from abtool.simulate.canary import canary_chunks
+        from abtool.simulate.writer import write_chunks
+
         tmp = path.with_suffix(".tmp")
         write_chunks(canary_chunks(canary_spec(rows)), tmp)
         tmp.rename(path)

@@ -2,7 +2,10 @@
 
 Each command runs ``--repeat`` times as a child process; wall time, CPU time (user + system)
 and peak RSS (from ``wait4``'s rusage, so exactly that child's) are recorded and the medians
-reported. The runner also checks that abtool and the baseline computed the same figures.
+reported. Linux counts the parent's resident memory at fork time in a child's peak RSS, so
+this runner never imports numpy, Polars or pyarrow itself (logs are generated in a child).
+The runner also checks that abtool and the baseline computed the same figures, and stops if
+they do not.
 
     python -m benchmarks.run --rows 1000000 10000000 [--repeat 3] [--write-results]
 """
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -19,18 +21,47 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import shadow_log
+from benchmarks import canary_case, shadow_case
 
 ROOT = Path(__file__).resolve().parent
 PY = sys.executable
-ABTOOL = str(Path(PY).with_name("abtool"))
-SHADOW_COLUMNS = (
-    "ts,primary_prediction,shadow_prediction,primary_latency_ms,shadow_latency_ms,"
-    "shadow_error,country,device"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One command to benchmark: its log, the two competing commands and the agreement check."""
+
+    command: str
+    log: Callable[[int], Path]
+    abtool_argv: Callable[[Path], list[str]]
+    baseline_argv: Callable[[Path], list[str]]
+    columns: str
+    compare: Callable[[dict[str, Any], dict[str, Any]], list[str]]
+
+
+CASES = (
+    Case(
+        "shadow-report",
+        shadow_case.shadow_log,
+        shadow_case.abtool_argv,
+        shadow_case.baseline_argv,
+        shadow_case.SHADOW_COLUMNS,
+        shadow_case.compare_shadow,
+    ),
+    Case(
+        "canary-decide",
+        canary_case.canary_log,
+        canary_case.abtool_argv,
+        canary_case.baseline_argv,
+        canary_case.CANARY_COLUMNS,
+        canary_case.compare_canary,
+    ),
 )
 
 
@@ -57,100 +88,83 @@ def run_once(argv: list[str]) -> Timing:
     return Timing(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
 
 
-def measure(argv: list[str], repeat: int) -> tuple[Timing, list[Timing]]:
+def measure(argv: list[str], repeat: int) -> Timing:
+    """Medians of ``repeat`` runs."""
     runs = [run_once(argv) for _ in range(repeat)]
-    median = Timing(
+    return Timing(
         statistics.median(r.wall_s for r in runs),
         statistics.median(r.cpu_s for r in runs),
         statistics.median(r.peak_rss_mb for r in runs),
         runs[0].stdout,
     )
-    return median, runs
 
 
-def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
-    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
-
-
-def compare_shadow(abtool: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
-    """Differences between abtool's JSON stats and the baseline's figures (empty: agree)."""
-    st = abtool["stats"]
-    problems = []
-    for key in ("rows", "excluded_rows"):
-        if st[key] != baseline[key]:
-            problems.append(f"{key}: {st[key]} != {baseline[key]}")
-    for key in (
-        "ks_statistic",
-        "ks_pvalue",
-        "agreement_rate",
-        "mean_abs_disagreement",
-        "duration_hours",
-        "shadow_error_rate",
-    ):
-        if not close(st[key], baseline[key], rel=1e-7):
-            problems.append(f"{key}: {st[key]} != {baseline[key]}")
-    for column, values in st["segments"].items():
-        for entry in values:
-            ref = baseline["segments"][column][entry["value"]]
-            if entry["rows"] != ref["rows"] or not close(
-                entry["mean_abs_disagreement"], ref["mean_abs_disagreement"], rel=1e-9
-            ):
-                problems.append(f"segment {column}={entry['value']}: {entry} != {ref}")
-    for role, quantiles in st["latency"].items():
-        for key, value in quantiles.items():
-            if not close(value, baseline["latency"][role][key]):
-                problems.append(
-                    f"latency {role} {key}: {value} != {baseline['latency'][role][key]}"
-                )
-    return problems
-
-
-def bench_shadow(rows: int, repeat: int) -> list[dict[str, Any]]:
-    path = shadow_log(rows)
+def bench(case: Case, rows: int, repeat: int) -> list[dict[str, Any]]:
+    """Time abtool, the baseline and the pyarrow floor on one log; check they agree."""
+    path = generate(case, rows)
     size_mb = path.stat().st_size / 1e6
     commands = {
-        "abtool shadow-report": [ABTOOL, "shadow-report", str(path), "--format", "json"],
-        "pandas + scipy baseline": [PY, "-m", "benchmarks.baseline_shadow", str(path)],
-        "pyarrow read (floor)": [PY, "-m", "benchmarks.read_pyarrow", str(path), SHADOW_COLUMNS],
+        "abtool": case.abtool_argv(path),
+        "pandas + scipy baseline": case.baseline_argv(path),
+        "pyarrow read (floor)": [PY, "-m", "benchmarks.read_pyarrow", str(path), case.columns],
     }
-    results = {name: measure(argv, repeat)[0] for name, argv in commands.items()}
-    problems = compare_shadow(
-        json.loads(results["abtool shadow-report"].stdout),
+    # Interleave the tools run by run, so background load hits them alike.
+    runs: dict[str, list[Timing]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, argv in commands.items():
+            runs[name].append(run_once(argv))
+    results = {
+        name: Timing(
+            statistics.median(r.wall_s for r in timings),
+            statistics.median(r.cpu_s for r in timings),
+            statistics.median(r.peak_rss_mb for r in timings),
+            timings[0].stdout,
+        )
+        for name, timings in runs.items()
+    }
+    problems = case.compare(
+        json.loads(results["abtool"].stdout),
         json.loads(results["pandas + scipy baseline"].stdout),
     )
     if problems:
-        raise SystemExit("abtool and the baseline disagree:\n  " + "\n  ".join(problems))
-    ours = results["abtool shadow-report"]
-    rows_out = []
-    for name, timing in results.items():
-        rows_out.append(
-            {
-                "command": "shadow-report",
-                "rows": rows,
-                "parquet_mb": size_mb,
-                "tool": name,
-                "wall_s": timing.wall_s,
-                "cpu_s": timing.cpu_s,
-                "peak_rss_mb": timing.peak_rss_mb,
-                "vs_abtool": timing.wall_s / ours.wall_s,
-            }
+        raise SystemExit(
+            f"{case.command}: abtool and the baseline disagree:\n  " + "\n  ".join(problems)
         )
-    return rows_out
+    ours = results["abtool"].wall_s
+    return [
+        {
+            "command": case.command,
+            "rows": rows,
+            "parquet_mb": size_mb,
+            "tool": name,
+            "wall_s": timing.wall_s,
+            "cpu_s": timing.cpu_s,
+            "peak_rss_mb": timing.peak_rss_mb,
+            "vs_abtool": timing.wall_s / ours,
+        }
+        for name, timing in results.items()
+    ]
 
 
-def startup(repeat: int) -> list[dict[str, Any]]:
-    out = []
-    for label, argv in (("abtool --help", [ABTOOL, "--help"]),):
-        timing = measure(argv, repeat)[0]
-        out.append({"command": label, "wall_s": timing.wall_s, "peak_rss_mb": timing.peak_rss_mb})
-    return out
+def generate(case: Case, rows: int) -> Path:
+    """The case's log, generated in a child process (so this one stays small; see below)."""
+    module, function = case.log.__module__, case.log.__name__
+    code = f"from {module} import {function}; print({function}({rows}))"
+    done = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    return Path(done.stdout.strip())
+
+
+def startup(repeat: int) -> list[tuple[str, Timing]]:
+    commands = {
+        "abtool --help": [PY, "-m", "abtool", "--help"],
+        "abtool sample-size --baseline 0.12 --mde 0.01": [
+            PY, "-m", "abtool", "sample-size", "--baseline", "0.12", "--mde", "0.01",
+        ],
+    }  # fmt: skip
+    return [(label, measure(argv, repeat)) for label, argv in commands.items()]
 
 
 def machine() -> str:
-    import numpy
-    import polars
-    import pyarrow
-
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -163,14 +177,13 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB RAM, "
         f"Python {platform.python_version()}, "
-        f"polars {polars.__version__}, numpy {numpy.__version__}, pyarrow {pyarrow.__version__}"
+        + ", ".join(f"{name} {version(name)}" for name in ("polars", "numpy", "pyarrow", "scipy"))
     )
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| command | rows | Parquet MB | tool | wall s (median) | CPU s | peak RSS MB | "
-        "time vs abtool |",
+        "| command | rows | Parquet MB | tool | wall s | CPU s | peak RSS MB | wall vs abtool |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -186,20 +199,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--command", choices=[c.command for c in CASES], action="append")
     parser.add_argument("--write-results", action="store_true", help="Rewrite RESULTS.md.")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
-    for n in args.rows:
-        print(f"shadow-report at {n:,} rows ...", file=sys.stderr)
-        rows += bench_shadow(n, args.repeat)
-    text = table(rows)
-    starts = startup(args.repeat)
-    start_lines = "\n".join(
-        f"- `{s['command']}`: {s['wall_s']:.3f} s wall, {s['peak_rss_mb']:.0f} MB" for s in starts
+    for case in CASES:
+        if args.command and case.command not in args.command:
+            continue
+        for n in args.rows:
+            print(f"{case.command} at {n:,} rows ...", file=sys.stderr, flush=True)
+            rows += bench(case, n, args.repeat)
+    starts = "\n".join(
+        f"- `{label}`: {t.wall_s:.3f} s wall, {t.peak_rss_mb:.0f} MB"
+        for label, t in startup(args.repeat)
     )
     report = (
-        f"Machine: {machine()}\n\nMedians of {args.repeat} runs; abtool and the baseline "
-        f"agreed on every checked figure.\n\n{text}\n\nStart-up:\n{start_lines}\n"
+        f"Machine: {machine()}\n\nMedians of {args.repeat} runs (tools interleaved run by run); "
+        f"abtool and the baseline agreed on every checked figure.\n\n{table(rows)}\n\n"
+        f"Start-up:\n{starts}\n"
     )
     print(report)
     if args.write_results:

@@ -1,0 +1,69 @@
+"""The shadow-report benchmark case: a large shadow log, the commands to time, the agreement check.
+
+``benchmarks.run`` times ``abtool_argv(path)`` against ``baseline_argv(path)`` (the pandas +
+scipy script in :mod:`benchmarks.baseline_shadow`) and a pyarrow read of ``SHADOW_COLUMNS``,
+then calls :func:`compare_shadow` on the two JSON outputs.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import shadow_log
+
+# The columns shadow-report reads on the benchmark log (the floor reads the same).
+SHADOW_COLUMNS = (
+    "ts,primary_prediction,shadow_prediction,primary_latency_ms,shadow_latency_ms,"
+    "shadow_error,country,device"
+)
+__all__ = ["SHADOW_COLUMNS", "abtool_argv", "baseline_argv", "compare_shadow", "shadow_log"]
+
+
+def abtool_argv(path: Path) -> list[str]:
+    """``abtool shadow-report`` on the log, JSON out."""
+    return [sys.executable, "-m", "abtool", "shadow-report", str(path), "--format", "json"]
+
+
+def baseline_argv(path: Path) -> list[str]:
+    """The pandas + scipy script on the same log."""
+    return [sys.executable, "-m", "benchmarks.baseline_shadow", str(path)]
+
+
+def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def compare_shadow(abtool: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """Differences between abtool's JSON stats and the baseline's figures (empty: agree)."""
+    st = abtool["stats"]
+    problems = []
+    for key in ("rows", "excluded_rows"):
+        if st[key] != baseline[key]:
+            problems.append(f"{key}: {st[key]} != {baseline[key]}")
+    for key in (
+        "ks_statistic",
+        "ks_pvalue",
+        "agreement_rate",
+        "mean_abs_disagreement",
+        "duration_hours",
+        "shadow_error_rate",
+    ):
+        if not close(st[key], baseline[key], rel=1e-7):
+            problems.append(f"{key}: {st[key]} != {baseline[key]}")
+    for column, values in st["segments"].items():
+        for entry in values:
+            ref = baseline["segments"][column][entry["value"]]
+            if entry["rows"] != ref["rows"] or not close(
+                entry["mean_abs_disagreement"], ref["mean_abs_disagreement"], rel=1e-9
+            ):
+                problems.append(f"segment {column}={entry['value']}: {entry} != {ref}")
+    for role, quantiles in st["latency"].items():
+        for key, value in quantiles.items():
+            if not close(value, baseline["latency"][role][key]):
+                problems.append(
+                    f"latency {role} {key}: {value} != {baseline['latency'][role][key]}"
+                )
+    return problems
