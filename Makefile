@@ -32,10 +32,10 @@ test: lint typecheck
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --rows 1000000 10000000
+	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 --write-results
 
 bench-large: $(STAMP)
-	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000
+	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000 --write-results
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
