@@ -24,7 +24,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from abtool.errors import InputError
-from abtool.logs.schema import Kind, optional, require
+from abtool.logs.schema import Kind, error_flag, missing_value, optional, require
 from abtool.logs.source import LogSource, time_filter
 
 ROLES = ("control", "treatment")
@@ -135,23 +135,6 @@ class CanaryData:
 def _is(role: str) -> pl.Expr:
     """Rows (or units) of ``role``: the boolean role column, True for treatment."""
     return pl.col(_TREATED) if role == "treatment" else ~pl.col(_TREATED)
-
-
-def _valid_number(column: str, dtype: pl.DataType) -> pl.Expr:
-    expr = pl.col(column).is_not_null()
-    if dtype.is_float():
-        expr = expr & pl.col(column).is_not_nan()
-    return expr
-
-
-def _error_flag(column: str, dtype: pl.DataType) -> pl.Expr:
-    """True where the request errored: a true flag, a non-zero code or a non-empty message."""
-    col = pl.col(column)
-    if dtype == pl.Boolean:
-        return col.fill_null(False)
-    if dtype.is_integer():
-        return col.fill_null(0) != 0
-    return col.cast(pl.String).fill_null("").str.strip_chars().str.len_chars() > 0
 
 
 def resolve_variants(
@@ -459,9 +442,9 @@ def _variant_summary(
     """Requests, errors and latency per variant (time and prediction: :func:`_variant_rows`)."""
     aggregations = [pl.len().alias("requests")]
     if error_dtype is not None:
-        aggregations.append(_error_flag(columns.error, error_dtype).sum().alias("errors"))
+        aggregations.append(error_flag(columns.error, error_dtype).sum().alias("errors"))
     if latency_dtype is not None:
-        valid = _valid_number(columns.latency, latency_dtype)
+        valid = ~missing_value(columns.latency, latency_dtype)
         # NaN as null: quantile and mean skip nulls, cheaper than a filter inside the group.
         latency = pl.col(columns.latency).cast(pl.Float64).fill_nan(None)
         for key, q in (("p50", 0.50), ("p99", 0.99)):
@@ -471,7 +454,7 @@ def _variant_summary(
 
 
 def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
-    valid = _valid_number(metric, dtype)
+    valid = ~missing_value(metric, dtype)
     return [
         pl.col(metric).cast(pl.Float64).fill_nan(None).sum().alias(f"{metric}__x"),
         valid.sum().alias(f"{metric}__y"),
@@ -488,7 +471,7 @@ def _unit_table(
         ((treated_rows > 0) & (treated_rows < pl.len())).alias(_MIXED),
     ]
     for metric, dtype in metric_dtypes.items():
-        valid = _valid_number(metric, dtype)
+        valid = ~missing_value(metric, dtype)
         value = pl.col(metric).cast(pl.Float64)
         aggregations += _metric_sums(metric, dtype)
         # Per-unit counts of values other than 0/1 and of missing values: summed over the

@@ -82,3 +82,21 @@ def optional(
     if not matches(dtype, kind):
         raise InputError(f"{source}: column '{column}' is {dtype}, expected {kind.value}")
     return dtype
+
+
+def missing_value(column: str, dtype: pl.DataType) -> pl.Expr:
+    """True where ``column`` holds no usable value: null, or NaN in a float column."""
+    expr = pl.col(column).is_null()
+    if dtype.is_float():
+        expr = expr | pl.col(column).is_nan()
+    return expr
+
+
+def error_flag(column: str, dtype: pl.DataType) -> pl.Expr:
+    """True where a request errored: a true flag, a non-zero code or a non-empty message."""
+    col = pl.col(column)
+    if dtype == pl.Boolean:
+        return col.fill_null(False)
+    if dtype.is_integer():
+        return col.fill_null(0) != 0
+    return col.cast(pl.String).fill_null("").str.strip_chars().str.len_chars() > 0

@@ -17,7 +17,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from abtool.errors import InputError, UsageError
-from abtool.logs.schema import Kind, is_text, optional, require
+from abtool.logs.schema import Kind, error_flag, is_text, missing_value, optional, require
 from abtool.logs.source import LogSource, time_filter
 from abtool.stats.descriptive import quantile_sorted
 
@@ -88,23 +88,6 @@ def _looks_like_id(name: str) -> bool:
     return lowered == "id" or lowered.endswith(("_id", "_uuid", "_key"))
 
 
-def _missing(column: str, dtype: pl.DataType) -> pl.Expr:
-    expr = pl.col(column).is_null()
-    if dtype.is_float():
-        expr = expr | pl.col(column).is_nan()
-    return expr
-
-
-def _error_flag(column: str, dtype: pl.DataType) -> pl.Expr:
-    """True where the shadow errored: a true flag, a non-zero code or a non-empty message."""
-    col = pl.col(column)
-    if dtype == pl.Boolean:
-        return col.fill_null(False)
-    if dtype.is_integer():
-        return col.fill_null(0) != 0
-    return col.cast(pl.String).fill_null("").str.strip_chars().str.len_chars() > 0
-
-
 def aggregate_shadow(
     source: LogSource,
     columns: ShadowColumns,
@@ -158,8 +141,8 @@ def aggregate_shadow(
     if window is not None:
         frame = frame.filter(window)
 
-    p_missing = _missing(columns.primary, primary_dtype)
-    s_missing = _missing(columns.shadow, shadow_dtype)
+    p_missing = missing_value(columns.primary, primary_dtype)
+    s_missing = missing_value(columns.shadow, shadow_dtype)
     t_missing = pl.col(columns.time).is_null()
     valid = ~(p_missing | s_missing | t_missing)
     p, s = pl.col(columns.primary), pl.col(columns.shadow)
@@ -183,7 +166,7 @@ def aggregate_shadow(
         when_valid.then(disagreement).sum().alias("disagreement_sum"),
     ]
     if error_dtype is not None:
-        aggregations.append(_error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
+        aggregations.append(error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
 
     # Pass 1 (streaming, memory flat in log size): counts, rates and segment sums.
     if progress:
