@@ -16,8 +16,7 @@ from abtool.cli.options import (
     Paths,
     SinceOption,
     UntilOption,
-    emit,
-    progress,
+    run_report,
 )
 from abtool.render import OutputFormat
 
@@ -106,11 +105,15 @@ def canary_decide_command(
         since=since,
         until=until,
     )
-    with progress(fmt) as update:
-        report = canary_report(
-            paths, columns=columns, options=options, thresholds=thresholds, progress=update
-        )
-    emit(report, fmt, output)
+    run_report(
+        canary_report,
+        paths,
+        columns=columns,
+        options=options,
+        thresholds=thresholds,
+        fmt=fmt,
+        output=output,
+    )
 
 
 def assign_command(

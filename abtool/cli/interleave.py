@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from abtool.cli.options import ConfigOption, FormatOption, OutputOption, Paths, emit, progress
+from abtool.cli.options import ConfigOption, FormatOption, OutputOption, Paths, run_report
 from abtool.render import OutputFormat
 
 
@@ -61,8 +61,12 @@ def interleave_report_command(
     options = InterleaveOptions(
         a_name=a_name, b_name=b_name, bootstrap=bootstrap, confidence=confidence, seed=seed
     )
-    with progress(fmt) as update:
-        report = interleave_report(
-            paths, columns=columns, options=options, thresholds=thresholds, progress=update
-        )
-    emit(report, fmt, output)
+    run_report(
+        interleave_report,
+        paths,
+        columns=columns,
+        options=options,
+        thresholds=thresholds,
+        fmt=fmt,
+        output=output,
+    )

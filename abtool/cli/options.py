@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -62,6 +62,24 @@ def progress(fmt: OutputFormat) -> Iterator[Callable[[str], None] | None]:
             status.update(message)
 
         yield update
+
+
+def run_report(
+    report_function: Callable[..., Report],
+    paths: list[str],
+    *,
+    columns: Any,
+    options: Any,
+    thresholds: Any,
+    fmt: OutputFormat,
+    output: Path | None,
+) -> None:
+    """Run a log report (with a spinner on a terminal), then emit it and exit with its code."""
+    with progress(fmt) as update:
+        report = report_function(
+            paths, columns=columns, options=options, thresholds=thresholds, progress=update
+        )
+    emit(report, fmt, output)
 
 
 def emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:

@@ -13,8 +13,7 @@ from abtool.cli.options import (
     Paths,
     SinceOption,
     UntilOption,
-    emit,
-    progress,
+    run_report,
 )
 from abtool.render import OutputFormat
 
@@ -85,8 +84,12 @@ def shadow_report_command(
         since=since,
         until=until,
     )
-    with progress(fmt) as update:
-        report = shadow_report(
-            paths, columns=columns, options=options, thresholds=thresholds, progress=update
-        )
-    emit(report, fmt, output)
+    run_report(
+        shadow_report,
+        paths,
+        columns=columns,
+        options=options,
+        thresholds=thresholds,
+        fmt=fmt,
+        output=output,
+    )
