@@ -67,11 +67,21 @@ def main(argv: list[str] | None = None) -> None:
 
             run(args[1:])
         else:
-            app(args=argv, prog_name="abtool")
+            # standalone_mode=False hands usage errors to this edge instead of printing
+            # Typer's multi-line usage block, and returns the exit code of typer.Exit.
+            code = app(args=argv, prog_name="abtool", standalone_mode=False)
+            sys.exit(code if isinstance(code, int) else 0)
     except AbtoolError as exc:
         sys.stderr.write(f"abtool: error: {exc.message}\n")
         sys.exit(exc.exit_code)
     except Exception as exc:
+        if _is_usage_error(exc):
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                sys.stderr.write(message.rstrip() + "\n")  # no command given: the help itself
+            else:
+                sys.stderr.write(f"abtool: error: {message} (see --help)\n")
+            sys.exit(int(exc.exit_code))  # type: ignore[attr-defined]
         # A bug must not print a traceback at a CI user; ABTOOL_DEBUG=1 shows it.
         if os.environ.get("ABTOOL_DEBUG"):
             raise
@@ -81,3 +91,14 @@ def main(argv: list[str] | None = None) -> None:
             "(rerun with ABTOOL_DEBUG=1 for a traceback)\n"
         )
         sys.exit(EXIT_USAGE)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    """A Typer/click usage error (unknown option, bad value, missing argument).
+
+    Typer vendors click in recent versions and uses click itself in older ones, so the
+    exception is recognised by its interface rather than by a class import.
+    """
+    return callable(getattr(exc, "format_message", None)) and isinstance(
+        getattr(exc, "exit_code", None), int
+    )
