@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 
 from abtool.errors import InputError, UsageError
 from abtool.logs.schema import Kind, error_flag, is_text, missing_value, optional, require
-from abtool.logs.source import LogSource, time_filter
-from abtool.stats.descriptive import quantile_sorted
+from abtool.logs.source import LogSource, owned_column, time_filter
+from abtool.stats.descriptive import quantiles_ignoring_nan
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
@@ -235,7 +235,7 @@ def aggregate_shadow(
         if mode == "score":
             time_missing = None
             if summary["excl_time"]:
-                time_missing = _column(frame, t_missing, name)
+                time_missing = owned_column(frame, t_missing, name)
             primary_sorted, shadow_sorted = _sorted_valid_pair(
                 frame, p, s, time_missing, worker, name
             )
@@ -280,15 +280,6 @@ def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
         raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
-def _column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[Any]:
-    """One column as a numpy array numpy owns (and may sort in place); nulls become NaN.
-
-    The Polars buffer is freed on return, so only numpy's copy stays alive.
-    """
-    (table,) = _collect([frame.select(expr.alias("v"))], name)
-    return table.to_series().to_numpy(writable=True)
-
-
 def _latency_quantiles(
     frame: pl.LazyFrame, latency_cols: dict[str, str], worker: ThreadPoolExecutor, name: str
 ) -> dict[str, dict[str, float]]:
@@ -300,20 +291,11 @@ def _latency_quantiles(
     pending: dict[str, Future[dict[str, float]]] = {}
     previous: Future[dict[str, float]] | None = None
     for role, col in latency_cols.items():
-        values = _column(frame, pl.col(col).cast(pl.Float64), name)
+        values = owned_column(frame, pl.col(col).cast(pl.Float64), name)
         if previous is not None:
             previous.result()
-        previous = pending[role] = worker.submit(_quantiles_ignoring_nan, values)
+        previous = pending[role] = worker.submit(quantiles_ignoring_nan, values, LATENCY_QUANTILES)
     return {role: future.result() for role, future in pending.items()}
-
-
-def _quantiles_ignoring_nan(values: NDArray[np.float64]) -> dict[str, float]:
-    # Sorting (vectorised in numpy 2) beats numpy.quantile's partition here, and puts NaN
-    # (nulls) last; the interpolation is numpy.quantile's default (linear).
-    missing = int(np.count_nonzero(np.isnan(values)))
-    values.sort()
-    present = values[: len(values) - missing]
-    return {key: quantile_sorted(present, q) for key, q in LATENCY_QUANTILES.items()}
 
 
 def _sorted_valid_pair(
@@ -329,8 +311,8 @@ def _sorted_valid_pair(
     A row missing on either side is set to NaN on both, so after an in-place sort the valid
     rows are the leading ``n`` of each array: no filtered copies, three columns at the peak.
     """
-    first = _column(frame, primary.cast(pl.Float64), name)
-    second = _column(frame, shadow.cast(pl.Float64), name)
+    first = owned_column(frame, primary.cast(pl.Float64), name)
+    second = owned_column(frame, shadow.cast(pl.Float64), name)
     invalid = np.isnan(first)
     invalid |= np.isnan(second)
     if time_missing is not None:

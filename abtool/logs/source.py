@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+from numpy.typing import NDArray
 
 from abtool.errors import InputError, UsageError
 
@@ -165,3 +167,19 @@ def time_filter(
     if until is not None:
         expr = expr & (col < pl.lit(until).cast(dtype))
     return expr
+
+
+def owned_column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[Any]:
+    """One column as a numpy array that numpy owns (and may sort in place); nulls become NaN.
+
+    Read on the streaming engine; the Polars buffer is freed on return, so only numpy's copy
+    stays alive.
+
+    Raises:
+        InputError: Polars cannot read the log (names the log).
+    """
+    try:
+        table = frame.select(expr.alias("v")).collect(engine="streaming")
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{name}: cannot read log ({_first_line(exc)})") from None
+    return table.to_series().to_numpy(writable=True)

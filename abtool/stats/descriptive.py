@@ -24,6 +24,24 @@ def quantile_sorted(values: NDArray[np.float64], q: float) -> float:
     return float(values[low] + (values[high] - values[low]) * weight)
 
 
+def quantiles_ignoring_nan(
+    values: NDArray[np.float64], quantiles: dict[str, float]
+) -> dict[str, float]:
+    """Quantiles (numpy's default linear interpolation) of the non-NaN values.
+
+    Sorts ``values`` in place (numpy 2's vectorised sort beats ``numpy.quantile``'s partition
+    on large arrays) and so puts the NaNs, which stand for missing values, last.
+
+    Args:
+        values: a writable array, which is left sorted.
+        quantiles: name -> quantile in [0, 1].
+    """
+    missing = int(np.count_nonzero(np.isnan(values)))
+    values.sort()
+    present = values[: len(values) - missing]
+    return {key: quantile_sorted(present, q) for key, q in quantiles.items()}
+
+
 @dataclass(frozen=True)
 class Summary:
     """Mean and selected quantiles of one sample."""
