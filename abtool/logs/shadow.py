@@ -231,13 +231,13 @@ def aggregate_shadow(
     if progress and (latency_cols or mode == "score"):
         progress("Reading latency and prediction columns")
     with ThreadPoolExecutor(max_workers=1) as worker:
-        latency = _latency_quantiles(frame, latency_cols, worker, name)
+        latency = _latency_quantiles(frame, latency_cols, worker, name, rows)
         if mode == "score":
             time_missing = None
             if summary["excl_time"]:
-                time_missing = owned_column(frame, t_missing, name)
+                time_missing = owned_column(frame, t_missing, name, rows)
             primary_sorted, shadow_sorted = _sorted_valid_pair(
-                frame, p, s, time_missing, worker, name
+                frame, p, s, time_missing, worker, name, rows
             )
     if mode == "label":
         label_queries = [
@@ -281,17 +281,21 @@ def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
 
 
 def _latency_quantiles(
-    frame: pl.LazyFrame, latency_cols: dict[str, str], worker: ThreadPoolExecutor, name: str
+    frame: pl.LazyFrame,
+    latency_cols: dict[str, str],
+    worker: ThreadPoolExecutor,
+    name: str,
+    rows: int,
 ) -> dict[str, dict[str, float]]:
     """Exact quantiles of each latency column; numpy works on one while the next is read.
 
-    The worker finishes a column before the next is handed over, so at most three columns
-    are alive: the one being sorted, and the Polars buffer and numpy copy of the next.
+    The worker finishes a column before the next is handed over, so at most two columns are
+    alive: the one being sorted and the one being read.
     """
     pending: dict[str, Future[dict[str, float]]] = {}
     previous: Future[dict[str, float]] | None = None
     for role, col in latency_cols.items():
-        values = owned_column(frame, pl.col(col).cast(pl.Float64), name)
+        values = owned_column(frame, pl.col(col).cast(pl.Float64), name, rows)
         if previous is not None:
             previous.result()
         previous = pending[role] = worker.submit(quantiles_ignoring_nan, values, LATENCY_QUANTILES)
@@ -305,14 +309,15 @@ def _sorted_valid_pair(
     time_missing: NDArray[Any] | None,
     worker: ThreadPoolExecutor,
     name: str,
+    rows: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Both prediction columns of the rows where both (and the time) are present, sorted.
 
     A row missing on either side is set to NaN on both, so after an in-place sort the valid
-    rows are the leading ``n`` of each array: no filtered copies, three columns at the peak.
+    rows are the leading ``n`` of each array: no filtered copies, two columns at the peak.
     """
-    first = owned_column(frame, primary.cast(pl.Float64), name)
-    second = owned_column(frame, shadow.cast(pl.Float64), name)
+    first = owned_column(frame, primary.cast(pl.Float64), name, rows)
+    second = owned_column(frame, shadow.cast(pl.Float64), name, rows)
     invalid = np.isnan(first)
     invalid |= np.isnan(second)
     if time_missing is not None:

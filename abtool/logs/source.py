@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
 from abtool.errors import InputError, UsageError
 
 PARQUET_MAGIC = b"PAR1"
+_BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -169,17 +171,38 @@ def time_filter(
     return expr
 
 
-def owned_column(frame: pl.LazyFrame, expr: pl.Expr, name: str) -> NDArray[Any]:
+def owned_column(
+    frame: pl.LazyFrame, expr: pl.Expr, name: str, rows: int | None = None
+) -> NDArray[Any]:
     """One column as a numpy array that numpy owns (and may sort in place); nulls become NaN.
 
-    Read on the streaming engine; the Polars buffer is freed on return, so only numpy's copy
-    stays alive.
+    With ``rows`` (the expected length), the streaming engine's batches are copied into one
+    preallocated array, so the peak is the column plus a batch; a plain ``collect`` holds the
+    column twice while it concatenates, then numpy's copy (three times at 50M rows).
 
     Raises:
         InputError: Polars cannot read the log (names the log).
     """
+    query = frame.select(expr.alias("v"))
     try:
-        table = frame.select(expr.alias("v")).collect(engine="streaming")
+        if rows is None or not hasattr(query, "collect_batches"):
+            return query.collect(engine="streaming").to_series().to_numpy(writable=True)
+        return _fill_from_batches(query, rows)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{name}: cannot read log ({_first_line(exc)})") from None
-    return table.to_series().to_numpy(writable=True)
+
+
+def _fill_from_batches(query: pl.LazyFrame, rows: int) -> NDArray[Any]:
+    values: NDArray[Any] | None = None
+    filled = 0
+    for batch in query.collect_batches(chunk_size=_BATCH_ROWS):
+        chunk = batch.to_series().to_numpy()
+        if values is None:
+            values = np.empty(max(rows, len(chunk)), dtype=chunk.dtype)
+        if filled + len(chunk) > len(values):  # more rows than expected: grow, stay correct
+            values = np.concatenate([values[:filled], np.empty(filled + len(chunk), values.dtype)])
+        values[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    if values is None:
+        return query.collect(engine="streaming").to_series().to_numpy(writable=True)
+    return values[:filled]

@@ -1,0 +1,39 @@
+"""The recent-window selection of canary-decide: the latest valid predictions, exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from abtool.logs import canary
+
+
+@pytest.mark.parametrize("chunk", [3, 50, 1_000_000])
+def test_recent_takes_the_latest_valid_rows(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(canary, "_RECENT_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    n, window = 500, 40
+    stamps = rng.integers(0, 60, n)  # many ties, including at the cut-off
+    predictions = rng.uniform(size=n)
+    valid = rng.uniform(size=n) > 0.1
+    times = pl.Series(stamps).cast(pl.Datetime("us"))
+    got = np.sort(canary._recent(predictions, times, valid, window))
+    # Brute force: order valid rows by time (latest first; ties in log order), take `window`.
+    rows = [i for i in np.argsort(-stamps, kind="stable") if valid[i]]
+    cutoff = stamps[rows[window - 1]]
+    later = [i for i in range(n) if valid[i] and stamps[i] > cutoff]
+    at_cutoff = [i for i in range(n) if valid[i] and stamps[i] == cutoff]
+    expected = np.sort(predictions[later + at_cutoff[: window - len(later)]])
+    assert len(got) == window
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_recent_skips_null_times_and_short_logs() -> None:
+    predictions = np.arange(6, dtype=float)
+    times = pl.Series([1, None, 3, 4, None, 6]).cast(pl.Datetime("us"))
+    valid = np.array([True, True, True, False, True, True])
+    got = canary._recent(predictions, times, valid, window=10)
+    np.testing.assert_array_equal(np.sort(got), [0.0, 2.0, 5.0])
+    got = canary._recent(predictions, times, valid, window=2)
+    np.testing.assert_array_equal(np.sort(got), [2.0, 5.0])

@@ -1,0 +1,40 @@
+"""owned_column: a writable numpy copy of one column, however the batches fall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from abtool.errors import InputError
+from abtool.logs import source
+from tests.helpers import write_parquet
+
+
+@pytest.mark.parametrize("expected_rows", [None, 0, 1, 999, 1000, 5000])
+@pytest.mark.parametrize("batch", [7, 1_000_000])
+def test_owned_column_equals_the_column(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, expected_rows: int | None, batch: int
+) -> None:
+    monkeypatch.setattr(source, "_BATCH_ROWS", batch)
+    values = np.random.default_rng(1).normal(size=1000)
+    values[::37] = np.nan
+    frame = pl.DataFrame({"x": values}).with_columns(
+        pl.when(pl.int_range(pl.len()) % 53 == 0).then(None).otherwise(pl.col("x")).alias("x")
+    )
+    path = write_parquet(tmp_path / "x.parquet", frame)
+    got = source.owned_column(pl.scan_parquet(path), pl.col("x"), "x.parquet", expected_rows)
+    expected = frame["x"].to_numpy()
+    assert got.flags.writeable
+    np.testing.assert_array_equal(got, expected)  # nulls and NaN both arrive as NaN
+    filtered = pl.scan_parquet(path).filter(pl.col("x") > 0)
+    got = source.owned_column(filtered, pl.col("x"), "x.parquet", expected_rows)
+    np.testing.assert_array_equal(got, frame.filter(pl.col("x") > 0)["x"].to_numpy())
+
+
+def test_owned_column_names_the_log_on_failure(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "x.parquet", pl.DataFrame({"x": ["a", "b"]}))
+    with pytest.raises(InputError, match=r"x\.parquet"):
+        source.owned_column(pl.scan_parquet(path), pl.col("x").cast(pl.Int64), "x.parquet", 2)
