@@ -134,6 +134,7 @@ class CanaryData:
 
 
 _RECENT_CHUNK = 1_000_000
+_NO_TIME = np.iinfo(np.int64).min  # stands for a null timestamp in the physical values
 
 
 def _is(role: str) -> pl.Expr:
@@ -297,10 +298,16 @@ def aggregate_canary(
     for role, value in zip(ROLES, (control_name, treatment_name), strict=True):
         # Filters on the raw columns are pushed into the Parquet scan.
         mine = scanned.filter((variant == value) & unit.is_not_null())
-        figures, predictions[role] = _variant_rows(
-            mine, columns, prediction_dtype is not None, recent_window, name
-        )
         row = dict(summary.get(role, {}))
+        figures, predictions[role] = _variant_rows(
+            mine,
+            columns,
+            time_dtype,
+            prediction_dtype is not None,
+            int(row.get("requests", 0)),
+            recent_window,
+            name,
+        )
         if latency_dtype is not None:
             latency_expr = pl.col(columns.latency).cast(pl.Float64)
             latency = owned_column(mine, latency_expr, name, int(row.get("requests", 0)))
@@ -376,41 +383,43 @@ def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
 
 
 def _variant_rows(
-    frame: pl.LazyFrame, columns: CanaryColumns, has_prediction: bool, window: int, name: str
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    time_dtype: pl.DataType,
+    has_prediction: bool,
+    rows: int,
+    window: int,
+    name: str,
 ) -> tuple[dict[str, Any], tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """One variant's time range and prediction mean; its valid predictions sorted, and its
     ``window`` most recent ones sorted.
 
-    The prediction and time columns are collected here anyway (for the sort), so their
-    figures are computed from them rather than decoded a second time by the summary query.
-    Memory: the two columns, then the timestamps are dropped before numpy copies the
-    predictions and sorts them in place (about 16 bytes a row at the peak, not 32).
+    The prediction and time columns are read here anyway (for the sort), so their figures are
+    computed from them rather than decoded a second time by the summary query. Each column
+    is read into one preallocated numpy array (:func:`owned_column`), so the peak is the two
+    columns, 16 bytes a row of the variant, and the predictions are sorted in place.
     """
-    selected = [pl.col(columns.time).alias("t")]
-    if has_prediction:
-        selected.append(pl.col(columns.prediction).cast(pl.Float64).alias("p"))
-    (table,) = _collect([frame.select(selected)], name)
-    times = table.get_column("t")
+    stamps = owned_column(
+        frame, pl.col(columns.time).to_physical().cast(pl.Int64).fill_null(_NO_TIME), name, rows
+    )
+    has_time = stamps != _NO_TIME
+    timed = int(np.count_nonzero(has_time))
     figures: dict[str, Any] = {
-        "time_min": times.min(),
-        "time_max": times.max(),
-        "missing_time": times.null_count(),
+        "time_min": _as_time(stamps[has_time].min(), time_dtype) if timed else None,
+        "time_max": _as_time(stamps[has_time].max(), time_dtype) if timed else None,
+        "missing_time": len(stamps) - timed,
         "pred_mean": None,
         "missing_prediction": 0,
     }
     empty = np.empty(0, dtype=np.float64)
     if not has_prediction:
         return figures, (empty, empty)
-    predictions = table.get_column("p")
-    valid = (predictions.is_not_null() & predictions.is_not_nan()).to_numpy()
+    values = owned_column(frame, pl.col(columns.prediction).cast(pl.Float64), name, rows)
+    valid = ~np.isnan(values)  # nulls arrive as NaN
     valid_rows = int(np.count_nonzero(valid))
-    figures["missing_prediction"] = len(valid) - valid_rows
-    recent = _recent(predictions.to_numpy(), times, valid, window)
-    del times, predictions
-    table = table.drop("t")
-    values = table.get_column("p").to_numpy(writable=True)  # nulls become NaN
-    del table
-    values[~valid] = np.nan
+    figures["missing_prediction"] = len(values) - valid_rows
+    recent = _recent(values, stamps, valid & has_time, window)
+    del stamps, has_time
     values.sort()  # NaN (missing) last
     values = values[:valid_rows]
     figures["pred_mean"] = float(values.mean()) if valid_rows else None
@@ -418,31 +427,34 @@ def _variant_rows(
     return figures, (values, recent)
 
 
+def _as_time(physical: np.int64, dtype: pl.DataType) -> Any:
+    """A physical (integer) time value back as the column's Python date or datetime."""
+    return pl.Series([int(physical)], dtype=pl.Int64).cast(dtype).item()
+
+
 def _recent(
-    predictions: NDArray[np.float64], times: pl.Series, valid: NDArray[np.bool_], window: int
+    predictions: NDArray[np.float64],
+    stamps: NDArray[np.int64],
+    eligible: NDArray[np.bool_],
+    window: int,
 ) -> NDArray[np.float64]:
-    """The ``window`` valid predictions with the latest (non-null) times.
+    """The ``window`` eligible predictions with the latest times.
 
     The cut-off time is found chunk by chunk (memory O(chunk + window), not O(rows)); rows at
     exactly the cut-off are taken in log order until the window is full.
     """
-    if times.null_count():
-        valid = valid & times.is_not_null().to_numpy()
-        stamps = times.to_physical().fill_null(0).to_numpy()
-    else:
-        stamps = times.to_physical().to_numpy()
-    if int(np.count_nonzero(valid)) <= window:
-        return predictions[valid].copy()
+    if int(np.count_nonzero(eligible)) <= window:
+        return predictions[eligible].copy()
     top = np.empty(0, dtype=stamps.dtype)
     for start in range(0, len(stamps), _RECENT_CHUNK):
-        chunk = stamps[start : start + _RECENT_CHUNK][valid[start : start + _RECENT_CHUNK]]
+        chunk = stamps[start : start + _RECENT_CHUNK][eligible[start : start + _RECENT_CHUNK]]
         top = np.concatenate([top, chunk])
         if len(top) > window:
             top = np.partition(top, len(top) - window)[len(top) - window :]
     cutoff = top.min()
-    later = valid & (stamps > cutoff)
+    later = eligible & (stamps > cutoff)
     room = window - int(np.count_nonzero(later))
-    at_cutoff = np.flatnonzero(valid & (stamps == cutoff))[:room]
+    at_cutoff = np.flatnonzero(eligible & (stamps == cutoff))[:room]
     return np.concatenate([predictions[later], predictions[at_cutoff]])
 
 
