@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from abtool.errors import InputError
 from abtool.logs.schema import Kind, error_flag, missing_value, optional, require
-from abtool.logs.source import LogSource, owned_column, time_filter
+from abtool.logs.source import LogSource, owned_column, owned_columns, time_filter
 from abtool.stats.descriptive import quantiles_ignoring_nan
 
 ROLES = ("control", "treatment")
@@ -135,6 +135,7 @@ class CanaryData:
 
 _RECENT_CHUNK = 1_000_000
 _NO_TIME = np.iinfo(np.int64).min  # stands for a null timestamp in the physical values
+_LATEST = np.iinfo(np.int64).max
 
 
 def _is(role: str) -> pl.Expr:
@@ -395,18 +396,26 @@ def _variant_rows(
     ``window`` most recent ones sorted.
 
     The prediction and time columns are read here anyway (for the sort), so their figures are
-    computed from them rather than decoded a second time by the summary query. Each column
-    is read into one preallocated numpy array (:func:`owned_column`), so the peak is the two
+    computed from them rather than decoded a second time by the summary query. Both are read
+    in one pass into preallocated numpy arrays (:func:`owned_columns`), so the peak is the two
     columns, 16 bytes a row of the variant, and the predictions are sorted in place.
     """
-    stamps = owned_column(
-        frame, pl.col(columns.time).to_physical().cast(pl.Int64).fill_null(_NO_TIME), name, rows
-    )
+    physical_time = pl.col(columns.time).to_physical().cast(pl.Int64).fill_null(_NO_TIME)
+    if has_prediction:
+        prediction = pl.col(columns.prediction).cast(pl.Float64)
+        stamps, values = owned_columns(frame, [physical_time, prediction], name, rows)
+    else:
+        stamps = owned_column(frame, physical_time, name, rows)
     has_time = stamps != _NO_TIME
     timed = int(np.count_nonzero(has_time))
     figures: dict[str, Any] = {
-        "time_min": _as_time(stamps[has_time].min(), time_dtype) if timed else None,
-        "time_max": _as_time(stamps[has_time].max(), time_dtype) if timed else None,
+        # where= rather than stamps[has_time]: no copy of the column.
+        "time_min": _as_time(stamps.min(where=has_time, initial=_LATEST), time_dtype)
+        if timed
+        else None,
+        "time_max": _as_time(stamps.max(where=has_time, initial=_NO_TIME), time_dtype)
+        if timed
+        else None,
         "missing_time": len(stamps) - timed,
         "pred_mean": None,
         "missing_prediction": 0,
@@ -414,7 +423,6 @@ def _variant_rows(
     empty = np.empty(0, dtype=np.float64)
     if not has_prediction:
         return figures, (empty, empty)
-    values = owned_column(frame, pl.col(columns.prediction).cast(pl.Float64), name, rows)
     valid = ~np.isnan(values)  # nulls arrive as NaN
     valid_rows = int(np.count_nonzero(valid))
     figures["missing_prediction"] = len(values) - valid_rows

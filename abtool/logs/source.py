@@ -176,33 +176,50 @@ def owned_column(
 ) -> NDArray[Any]:
     """One column as a numpy array that numpy owns (and may sort in place); nulls become NaN.
 
-    With ``rows`` (the expected length), the streaming engine's batches are copied into one
-    preallocated array, so the peak is the column plus a batch; a plain ``collect`` holds the
-    column twice while it concatenates, then numpy's copy (three times at 50M rows).
+    See :func:`owned_columns`.
+    """
+    (values,) = owned_columns(frame, [expr], name, rows)
+    return values
+
+
+def owned_columns(
+    frame: pl.LazyFrame, exprs: Sequence[pl.Expr], name: str, rows: int | None = None
+) -> list[NDArray[Any]]:
+    """Columns as numpy arrays that numpy owns (and may sort in place); nulls become NaN.
+
+    With ``rows`` (the expected length), the streaming engine's batches are copied into
+    preallocated arrays, so the peak is the columns plus a batch; a plain ``collect`` holds
+    the columns twice while it concatenates them, and numpy's copy a third time.
 
     Raises:
         InputError: Polars cannot read the log (names the log).
     """
-    query = frame.select(expr.alias("v"))
+    query = frame.select([e.alias(f"c{i}") for i, e in enumerate(exprs)])
     try:
         if rows is None or not hasattr(query, "collect_batches"):
-            return query.collect(engine="streaming").to_series().to_numpy(writable=True)
+            table = query.collect(engine="streaming")
+            return [table.get_column(c).to_numpy(writable=True) for c in table.columns]
         return _fill_from_batches(query, rows)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{name}: cannot read log ({_first_line(exc)})") from None
 
 
-def _fill_from_batches(query: pl.LazyFrame, rows: int) -> NDArray[Any]:
-    values: NDArray[Any] | None = None
+def _fill_from_batches(query: pl.LazyFrame, rows: int) -> list[NDArray[Any]]:
+    arrays: list[NDArray[Any]] = []
     filled = 0
     for batch in query.collect_batches(chunk_size=_BATCH_ROWS):
-        chunk = batch.to_series().to_numpy()
-        if values is None:
-            values = np.empty(max(rows, len(chunk)), dtype=chunk.dtype)
-        if filled + len(chunk) > len(values):  # more rows than expected: grow, stay correct
-            values = np.concatenate([values[:filled], np.empty(filled + len(chunk), values.dtype)])
-        values[filled : filled + len(chunk)] = chunk
-        filled += len(chunk)
-    if values is None:
-        return query.collect(engine="streaming").to_series().to_numpy(writable=True)
-    return values[:filled]
+        chunks = [batch.get_column(c).to_numpy() for c in batch.columns]
+        size = batch.height
+        if not arrays:
+            arrays = [np.empty(max(rows, size), dtype=chunk.dtype) for chunk in chunks]
+        if filled + size > len(arrays[0]):  # more rows than expected: grow, stay correct
+            arrays = [
+                np.concatenate([a[:filled], np.empty(filled + size, a.dtype)]) for a in arrays
+            ]
+        for array, chunk in zip(arrays, chunks, strict=True):
+            array[filled : filled + size] = chunk
+        filled += size
+    if not arrays:
+        table = query.collect(engine="streaming")
+        return [table.get_column(c).to_numpy(writable=True) for c in table.columns]
+    return [array[:filled] for array in arrays]
