@@ -293,6 +293,12 @@ def aggregate_canary(
     consistent = units.filter(~pl.col(_MIXED)).sort(columns.unit)
     kinds = _metric_kinds(units, metric_dtypes)
     segment_tables = results[2:]
+    latency_quantiles: dict[str, dict[str, float]] = {}
+    if latency_dtype is not None:
+        if progress:
+            progress("Latency quantiles")
+        requests = sum(int(summary.get(role, {}).get("requests", 0)) for role in ROLES)
+        latency_quantiles = _latency_quantiles(frame, columns.latency, requests, name)
     if progress:
         progress("Sorting predictions")
     predictions: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
@@ -309,11 +315,7 @@ def aggregate_canary(
             recent_window,
             name,
         )
-        if latency_dtype is not None:
-            latency_expr = pl.col(columns.latency).cast(pl.Float64)
-            latency = owned_column(mine, latency_expr, name, int(row.get("requests", 0)))
-            row.update(quantiles_ignoring_nan(latency, {"p50": 0.50, "p99": 0.99}))
-            del latency
+        row.update(latency_quantiles.get(role, {}))
         # Same key order as one summary query would give (the order of the warnings).
         summary[role] = {
             "requests": row.get("requests", 0),
@@ -433,6 +435,27 @@ def _variant_rows(
     figures["pred_mean"] = float(values.mean()) if valid_rows else None
     recent.sort()
     return figures, (values, recent)
+
+
+def _latency_quantiles(
+    frame: pl.LazyFrame, column: str, rows: int, name: str
+) -> dict[str, dict[str, float]]:
+    """p50 and p99 latency of each variant, from one read of the column and the role flag.
+
+    Outside the streaming group-by, where a quantile held the whole column and more (2.3 GB
+    at 50M rows): here the column (8 bytes a row), the flag and a copy of the treatment's
+    values are alive, and the control's are partitioned in place (the treatment's set to NaN).
+    """
+    latency, treated = owned_columns(
+        frame, [pl.col(column).cast(pl.Float64), pl.col(_TREATED)], name, rows
+    )
+    treated_latency = latency[treated]
+    latency[treated] = np.nan
+    wanted = {"p50": 0.50, "p99": 0.99}
+    return {
+        "control": quantiles_ignoring_nan(latency, wanted),
+        "treatment": quantiles_ignoring_nan(treated_latency, wanted),
+    }
 
 
 def _as_time(physical: np.int64, dtype: pl.DataType) -> Any:
