@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from abtool.errors import InputError
 from abtool.logs.schema import Kind, error_flag, missing_value, optional, require
-from abtool.logs.source import LogSource, owned_column, owned_columns, time_filter
+from abtool.logs.source import LogSource, collect_each, owned_column, owned_columns, time_filter
 from abtool.stats.descriptive import quantiles_ignoring_nan
 
 ROLES = ("control", "treatment")
@@ -247,7 +247,7 @@ def aggregate_canary(
             .sort(["rows", "value"], descending=[True, False])
             .head(top_segment_values)
         )
-    results = _collect(first, name)
+    results = collect_each(first, name)
     by_variant = results[0]
     rows = int(by_variant["rows"].sum()) if by_variant.height else 0
     if rows == 0:
@@ -279,7 +279,7 @@ def aggregate_canary(
 
     if progress:
         progress("Aggregating variants and units")
-    results = _collect(queries, name)
+    results = collect_each(queries, name)
     summary = {ROLES[int(row[_TREATED])]: row for row in results[0].iter_rows(named=True)}
     units = results[1]
     if units.height == 0:
@@ -374,15 +374,6 @@ def aggregate_canary(
         consistent_units=consistent.select(columns.unit, _TREATED),
         unit_column=columns.unit,
     )
-
-
-def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
-    # One query at a time: every query reads different columns, so a joint collect_all
-    # shares no work, and on two cores it ran slower than the same queries in turn.
-    try:
-        return [query.collect(engine="streaming") for query in queries]
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
 def _variant_rows(

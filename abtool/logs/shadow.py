@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from abtool.errors import InputError, UsageError
 from abtool.logs.schema import Kind, error_flag, is_text, missing_value, optional, require
-from abtool.logs.source import LogSource, owned_column, time_filter
+from abtool.logs.source import LogSource, collect_each, owned_column, time_filter
 from abtool.stats.descriptive import quantiles_ignoring_nan
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
@@ -171,7 +171,7 @@ def aggregate_shadow(
     # Pass 1 (streaming, memory flat in log size): counts, rates and segment sums.
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    (totals,) = _collect([frame.select(aggregations)], name)
+    (totals,) = collect_each([frame.select(aggregations)], name)
     summary = totals.row(0, named=True)
     rows = int(summary["rows"])
     if rows == 0:
@@ -197,7 +197,7 @@ def aggregate_shadow(
     groups = pl.DataFrame()
     if segments:
         keys = [pl.col(c).cast(pl.String).alias(f"segment_{i}") for i, c in enumerate(segments)]
-        (groups,) = _collect(
+        (groups,) = collect_each(
             [
                 frame.filter(valid)
                 .group_by(keys)
@@ -244,7 +244,7 @@ def aggregate_shadow(
             frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
             for expr in (p, s)
         ]
-        counts_p, counts_s = (dict(t.iter_rows()) for t in _collect(label_queries, name))
+        counts_p, counts_s = (dict(t.iter_rows()) for t in collect_each(label_queries, name))
         labels = sorted(set(counts_p) | set(counts_s), key=str)
         label_counts["labels"] = (
             [str(x) for x in labels],
@@ -269,15 +269,6 @@ def aggregate_shadow(
         shadow_sorted=shadow_sorted,
         label_counts=label_counts,
     )
-
-
-def _collect(queries: list[pl.LazyFrame], name: str) -> list[pl.DataFrame]:
-    # One query at a time: collect_all on the streaming engine ran them side by side and held
-    # several times the memory of any one of them.
-    try:
-        return [query.collect(engine="streaming") for query in queries]
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{name}: cannot read log ({str(exc).splitlines()[0]})") from None
 
 
 def _latency_quantiles(
