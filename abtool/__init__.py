@@ -13,14 +13,14 @@ __version__ = "0.1.0"
 # Heavy modules (polars, scipy) load on first use so that `abtool --help` stays fast.
 _LAZY = {
     "sample_size_report": "abtool.reports.sample_size",
-    "SampleSizeOptions": "abtool.reports.sample_size",
+    "SampleSizeOptions": "abtool.commands.sample_size",
     "Check": "abtool.reports.result",
     "Report": "abtool.reports.result",
     "Verdict": "abtool.reports.result",
     "shadow_report": "abtool.reports.shadow",
-    "ShadowOptions": "abtool.reports.shadow",
-    "ShadowColumns": "abtool.logs.shadow",
-    "ShadowThresholds": "abtool.config",
+    "ShadowOptions": "abtool.commands.shadow",
+    "ShadowColumns": "abtool.commands.shadow",
+    "ShadowThresholds": "abtool.commands.shadow",
     "canary_report": "abtool.reports.canary",
     "interleave_report": "abtool.reports.interleave",
     "team_draft": "abtool.interleaving",
@@ -31,16 +31,16 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from abtool.config import ShadowThresholds
+    from abtool.commands.sample_size import SampleSizeOptions
+    from abtool.commands.shadow import ShadowColumns, ShadowOptions, ShadowThresholds
     from abtool.gate.policy import load_policy
     from abtool.gate.run import run_policy
     from abtool.interleaving import Interleaving, balanced, team_draft
-    from abtool.logs.shadow import ShadowColumns
     from abtool.reports.canary import canary_report
     from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
-    from abtool.reports.sample_size import SampleSizeOptions, sample_size_report
-    from abtool.reports.shadow import ShadowOptions, shadow_report
+    from abtool.reports.sample_size import sample_size_report
+    from abtool.reports.shadow import shadow_report
 
 __all__ = [
     "Check",

@@ -7,13 +7,20 @@ exercised here with Report records as the canary and interleave commands return 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 import pytest
 
 from abtool.gate.junit import junit_xml
 from abtool.gate.policy import Gate, Policy
 from abtool.gate.run import GateOutcome, GateRun, combine
-from abtool.reports.result import Check, Report, Verdict
+from abtool.records import Record
+from abtool.reports.result import Check, Consequence, Report, Verdict
+
+
+@dataclass(frozen=True)
+class NoStats(Record):
+    """A report's statistics where the test needs none."""
 
 
 def outcome(name: str, verdict: Verdict | None, *, required: bool = True, checks=()) -> GateOutcome:
@@ -21,7 +28,7 @@ def outcome(name: str, verdict: Verdict | None, *, required: bool = True, checks
     if verdict is None:
         return GateOutcome(gate, "shadow-report", None, "logs/: no such file or directory", 0.1)
     report = Report(
-        "shadow-report", verdict, list(checks), {}, reasons=[f"{name} said {verdict.value}"]
+        "shadow-report", verdict, list(checks), NoStats(), reasons=[f"{name} said {verdict.value}"]
     )
     return GateOutcome(gate, "shadow-report", report, None, 0.25)
 
@@ -72,10 +79,10 @@ def test_run_dict_keeps_each_report_and_the_combined_code():
 
 def test_junit_maps_statuses_onto_test_cases():
     checks = [
-        Check("error_rate", True, 0.004, 0.01, "error rate 0.40%"),
-        Check("latency_p99", False, 1.9, 1.5, "p99 1.9x baseline"),
-        Check("distribution_shift", False, 0.2, 0.1, "KS D 0.2", advisory=True),
-        Check("primary_metric", None, None, 0.05, "skipped: no metric"),
+        Check("error_rate", True, 0.004, 0.01, "error rate 0.40%", Consequence.ROLLBACK),
+        Check("latency_p99", False, 1.9, 1.5, "p99 1.9x baseline", Consequence.ROLLBACK),
+        Check("distribution_shift", False, 0.2, 0.1, "KS D 0.2", Consequence.ADVISORY),
+        Check("primary_metric", None, None, 0.05, "skipped: no metric", Consequence.HOLD),
     ]
     run = GateRun(
         Policy("policy.toml", ()),
@@ -85,7 +92,7 @@ def test_junit_maps_statuses_onto_test_cases():
             outcome("broken", None, required=False),
         ),
     )
-    root = ET.fromstring(junit_xml(run.to_dict()).split("\n", 1)[1])
+    root = ET.fromstring(junit_xml(run).split("\n", 1)[1])
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
         "8",  # 4 + 1 + 0 checks, + 3 verdict cases

@@ -1,9 +1,11 @@
-"""The kind registry contract: a kind registered with one entry is validated, run and rendered.
+"""The command-spec contract: a command declared once is a gate kind, validated, run, rendered.
 
-Besides the registered kinds (shadow, canary, interleave), this test registers a small kind of
-its own, built exactly as they are, whose report counts the log's rows and HOLDs below
-``min_rows``: the registry contract (HOLD, ``--fail-on-hold``, ``choices``, the kind-level
-``validate`` hook) on a report whose every figure the test controls.
+Besides the registered commands (shadow-report, canary-decide, interleave-report), this test
+declares a small command of its own, built exactly as they are (a columns, an options and a
+thresholds dataclass, a ``CommandSpec`` with a ``kind``, a report function and a render module),
+whose report counts the log's rows and HOLDs below ``min_rows``: the contract (HOLD,
+``--fail-on-hold``, ``choices``, the spec's ``check`` hook) on a report whose every figure the
+test controls.
 """
 
 from __future__ import annotations
@@ -17,29 +19,38 @@ from typing import Any
 import polars as pl
 import pytest
 
+from abtool import commands
+from abtool.commands.common import since_option, until_option
 from abtool.errors import UsageError
-from abtool.gate import kinds
-from abtool.gate.kinds import KindSpec, Setting, ValueType, column, time_window
 from abtool.logs.source import open_log
-from abtool.reports.result import Check, Report, Verdict
+from abtool.records import Record
+from abtool.render.blocks import Block, Facts
+from abtool.reports.result import Consequence, Report, Verdict, Verdicts, decide
+from abtool.spec import NON_NEGATIVE, CheckSpec, CommandSpec, column, option, threshold
 
 
 @dataclass(frozen=True)
 class RowColumns:
-    value: str = "value"
+    value: str = column("value", "--value-col", "The column summarised.")
 
 
 @dataclass(frozen=True)
 class RowOptions:
-    statistic: str = "mean"
-    level: float = 0.95
-    since: str | None = None
-    until: str | None = None
+    statistic: str = option("mean", "--statistic", "mean or max.", choices=("mean", "max"))
+    level: float = option(0.95, "--level", "A level, checked by the spec's hook.")
+    since: str | None = since_option()
+    until: str | None = until_option()
 
 
 @dataclass(frozen=True)
 class RowThresholds:
-    min_rows: int = 10
+    min_rows: int = threshold(10, "Hold below this many rows.", NON_NEGATIVE, integer=True)
+
+
+@dataclass(frozen=True)
+class RowStats(Record):
+    rows: int
+    value: float
 
 
 def row_report(
@@ -54,9 +65,9 @@ def row_report(
     rows = frame.height
     value = float(getattr(frame[columns.value], options.statistic)())
     enough = rows >= thresholds.min_rows
-    check = Check("min_rows", enough, rows, thresholds.min_rows, f"{rows} rows")
-    verdict = Verdict.GO if enough else Verdict.HOLD
-    return Report("row-report", verdict, [check], {"rows": rows, "value": value})
+    check = SPEC.make_check("min_rows", enough, rows, thresholds.min_rows, f"{rows} rows")
+    assert SPEC.verdicts is not None
+    return Report("row-report", decide([check], SPEC.verdicts), [check], RowStats(rows, value))
 
 
 def check_level(_columns: Any, options: RowOptions, _thresholds: Any) -> None:
@@ -64,32 +75,37 @@ def check_level(_columns: Any, options: RowOptions, _thresholds: Any) -> None:
         raise UsageError(f"level must be in (0, 1), got {options.level}")
 
 
-ROWS = KindSpec(
-    name="rows",
-    command="row-report",
+def sections(report: Report[RowStats]) -> list[Block]:
+    return [Facts("Rows", [("rows", str(report.stats.rows))])]
+
+
+def key_figures(report: Report[RowStats]) -> str:
+    return f"{report.stats.rows} rows, value {report.stats.value}"
+
+
+SPEC = CommandSpec(
+    name="row-report",
+    summary="Count a log's rows.",
+    options=RowOptions,
+    columns=RowColumns,
+    thresholds=RowThresholds,
+    checks=(CheckSpec("min_rows", Consequence.HOLD, "the log has at least this many rows"),),
+    verdicts=Verdicts(Verdict.GO, Verdict.NO_GO),
+    kind="rows",
     section="rows",
-    report=row_report,
-    columns_cls=RowColumns,
-    options_cls=RowOptions,
-    thresholds_cls=RowThresholds,
-    settings={
-        "statistic": Setting("options", "statistic", ValueType.TEXT, choices=("mean", "max")),
-        "level": Setting("options", "level", ValueType.NUMBER),
-        **time_window(),
-        "value_col": column("value"),
-    },
-    key_figures=lambda report: f"{report['stats']['rows']} rows, value {report['stats']['value']}",
-    validate=check_level,
+    run=f"{__name__}:row_report",
+    render=__name__,
+    check=check_level,
 )
 
 
 @pytest.fixture
 def registered(monkeypatch: pytest.MonkeyPatch):
-    """The `rows` kind added to the registry as one entry, for this test only."""
-    monkeypatch.setitem(kinds._FACTORIES, "rows", lambda: ROWS)
-    kinds.get_kind.cache_clear()
+    """The `row-report` command added to the registry as one entry, for this test only."""
+    monkeypatch.setitem(commands._MODULES, "row-report", __name__)
+    commands.command_spec.cache_clear()
     yield
-    kinds.get_kind.cache_clear()
+    commands.command_spec.cache_clear()
 
 
 @pytest.fixture
@@ -144,8 +160,8 @@ def test_hold_of_an_optional_gate_does_not_count(run_cli, registered, log, tmp_p
     ("extra", "line", "message"),
     [
         ('statistic = "median"', 6, "'statistic' must be one of mean, max; got 'median'"),
-        ("level = 1.5", 1, "gate 'few': level must be in (0, 1), got 1.5"),
-        ("[gate.thresholds]\nmin_rows = true", 7, "threshold 'min_rows' must be a number"),
+        ("level = 1.5", 1, "gate 'few': level must be in (0, 1), got 1.5"),  # the spec's check
+        ("[gate.thresholds]\nmin_rows = true", 7, "threshold 'min_rows' must be an integer"),
         ("metric = 'clicked'", 6, "unknown key 'metric' (known: name, kind, paths"),
     ],
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from abtool.config import ShadowThresholds
+from abtool.commands.shadow import ShadowThresholds
 from abtool.errors import ConfigError
 from abtool.gate.policy import load_policy, parse_policy
 
@@ -84,7 +84,7 @@ BAD_POLICIES = [
         "bad time",
         GOOD_GATE + 'since = "yesterday"\n',
         5,
-        "gate 'shadow': since 'yesterday' is not an ISO date",
+        "gate 'shadow': 'since' 'yesterday' is not an ISO date",
     ),
     (
         "duplicate gate names",

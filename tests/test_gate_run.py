@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from abtool.config import ShadowThresholds
+from abtool.commands.shadow import ShadowThresholds
 from abtool.reports.shadow import shadow_report
 from abtool.simulate.shadow import ShadowSpec, shadow_chunks
 from abtool.simulate.writer import write_chunks

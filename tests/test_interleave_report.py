@@ -125,7 +125,7 @@ def test_random_logs_match_direct_counts(tmp_path: Path, seed: int) -> None:
     expected = direct_counts(sessions)
     path = write_parquet(tmp_path / "log.parquet", long_frame(sessions))
     report = interleave_report([path], options=InterleaveOptions(bootstrap=500))
-    got = report.stats
+    got = report.to_dict()["stats"]
     assert (got["wins_a"], got["wins_b"], got["ties"]) == (
         expected["wins_a"],
         expected["wins_b"],
@@ -167,7 +167,7 @@ def test_nested_integer_items(tmp_path: Path) -> None:
         }
     )
     report = interleave_report([write_parquet(tmp_path / "n.parquet", frame)])
-    assert (report.stats["wins_a"], report.stats["wins_b"], report.stats["ties"]) == (0, 1, 2)
+    assert (report.stats.wins_a, report.stats.wins_b, report.stats.ties) == (0, 1, 2)
     assert any("null 'clicked_items' taken as no click" in w for w in report.warnings)
 
 

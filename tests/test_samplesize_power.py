@@ -307,7 +307,7 @@ def test_mde_at_the_solved_n_gives_back_the_mde(
         baseline=baseline, ratio=ratio, variants=variants, sided=sided, method=method, power=power
     )
     plan = sample_size_report(SampleSizeOptions(mde=mde, **common))  # type: ignore[arg-type]
-    nobs1 = plan.stats["n_per_group_exact"]
+    nobs1 = plan.stats.n_per_group_exact
     if nobs1 <= pw.MIN_NOBS1:
         return  # clamped at the minimum group size: nothing to invert
     plan_method = "normal" if method == "cohen-h" else "t"
@@ -315,21 +315,21 @@ def test_mde_at_the_solved_n_gives_back_the_mde(
     effect = pw.solve_effect_size(
         fn,
         nobs1,
-        plan.stats["alpha_adjusted"],
+        plan.stats.alpha_adjusted,
         power,
         ratio,
         "two-sided" if sided == "two" else "larger",
     )
-    assert effect == pytest.approx(abs(plan.stats["effect_size"]), rel=1e-7)
+    assert effect == pytest.approx(abs(plan.stats.effect_size), rel=1e-7)
     # Through the report, at the rounded-up n: the MDE is at most the requested one.
     back = sample_size_report(
-        SampleSizeOptions(n=plan.stats["n_control"], **common)  # type: ignore[arg-type]
+        SampleSizeOptions(n=plan.stats.n_control, **common)  # type: ignore[arg-type]
     ).stats
-    assert back["mde_abs"] <= mde * (1 + 1e-9)
+    assert back.mde_abs <= mde * (1 + 1e-9)
     # The MDE scales like n^(-1/2): rounding n up by under one unit moves it < 1/(2n) (for
     # tiny groups the t critical value moves too).
-    if plan.stats["n_control"] >= 30:
-        assert back["mde_abs"] == pytest.approx(mde, rel=1 / plan.stats["n_control"])
+    if plan.stats.n_control >= 30:
+        assert back.mde_abs == pytest.approx(mde, rel=1 / plan.stats.n_control)
 
 
 @settings(max_examples=40, deadline=None)

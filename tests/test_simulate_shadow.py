@@ -47,6 +47,6 @@ def test_library_entry_point(tmp_path: Path) -> None:
     )
     assert report.verdict is abtool.Verdict.GO
     assert report.exit_code == 0
-    assert set(report.stats["segments"]) == {"device"}
-    assert report.stats["decision_threshold"] == 0.6
-    assert report.check("duration").value == report.stats["duration_hours"]
+    assert set(report.stats.segments) == {"device"}
+    assert report.stats.decision_threshold == 0.6
+    assert report.check("duration").value == report.stats.duration_hours

@@ -41,15 +41,16 @@ def _root(
 
 
 def _register() -> None:
-    # Command modules import only typer and abtool's light modules; the heavy work is
-    # imported inside each command so that `abtool --help` stays fast.
-    from abtool.cli import canary, gate, interleave, sample_size, shadow, simulate
+    # Report commands are generated from their specs; the specs and these modules import only
+    # typer and abtool's light modules, so `abtool --help` stays fast. The heavy work is
+    # imported when a command runs.
+    from abtool.cli import assign, gate, simulate
+    from abtool.cli.build import typer_command
+    from abtool.commands import all_specs
 
-    app.command("shadow-report")(shadow.shadow_report_command)
-    app.command("canary-decide")(canary.canary_decide_command)
-    app.command("interleave-report")(interleave.interleave_report_command)
-    app.command("assign")(canary.assign_command)
-    app.command("sample-size", **sample_size.COMMAND_SETTINGS)(sample_size.sample_size_command)
+    for spec in all_specs():
+        app.command(spec.name)(typer_command(spec))
+    app.command("assign")(assign.assign_command)
     app.add_typer(simulate.app, name="simulate")
     app.command("gate")(gate.gate_command)
 
@@ -60,17 +61,10 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: the single place where errors become exit codes."""
     try:
-        args = sys.argv[1:] if argv is None else argv
-        if args[:1] == ["sample-size"]:
-            # Planning must answer at once; Typer's option parsing imports pydantic (~0.2 s).
-            from abtool.cli.sample_size import run
-
-            run(args[1:])
-        else:
-            # standalone_mode=False hands usage errors to this edge instead of printing
-            # Typer's multi-line usage block, and returns the exit code of typer.Exit.
-            code = app(args=argv, prog_name="abtool", standalone_mode=False)
-            sys.exit(code if isinstance(code, int) else 0)
+        # standalone_mode=False hands usage errors to this edge instead of printing Typer's
+        # multi-line usage block, and returns the exit code of typer.Exit.
+        code = app(args=argv, prog_name="abtool", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except AbtoolError as exc:
         sys.stderr.write(f"abtool: error: {exc.message}\n")
         sys.exit(exc.exit_code)

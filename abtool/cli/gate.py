@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from abtool.cli.options import FormatOption, OutputOption, progress
+from abtool.cli.options import FormatOption, OutputOption
+from abtool.cli.run import progress, write_output
 from abtool.render import OutputFormat
 
 
@@ -48,30 +49,20 @@ def gate_command(
     loaded = load_policy(policy)
     with progress(fmt) as update:
         run = run_policy(loaded, fail_on_hold=fail_on_hold, progress=update)
-    result = run.to_dict()
     if junit is not None:
-        _write(junit, junit_xml(result))
+        write_output(junit, junit_xml(run))
     if markdown is not None:
-        _write(markdown, render(result, OutputFormat.markdown))
+        write_output(markdown, render(run, OutputFormat.markdown))
     to_terminal = output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size((120, 24)).columns if to_terminal else 120
-    text = render(result, fmt, width=width, color=to_terminal)
+    text = render(run, fmt, width=width, color=to_terminal)
     if output is None:
         sys.stdout.write(text)
     else:
-        _write(output, text)
+        write_output(output, text)
     for failed in run.errors:
         typer.echo(
             f"abtool: error: gate '{failed.gate.name}' ({failed.gate.location}): {failed.error}",
             err=True,
         )
     raise typer.Exit(run.exit_code)
-
-
-def _write(path: Path, text: str) -> None:
-    from abtool.errors import UsageError
-
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write output ({exc.strerror or exc})") from None

@@ -16,68 +16,75 @@ when it is a reason the run exits non-zero, so a CI test report and the exit cod
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING
 
 from abtool.render.blocks import fmt_number
 
+if TYPE_CHECKING:
+    from abtool.gate.run import GateOutcome, GateRun
+    from abtool.reports.result import Check
 
-def junit_xml(run: dict[str, Any]) -> str:
-    """The JUnit XML document of a gate run's JSON dict (``GateRun.to_dict()``)."""
-    root = ET.Element("testsuites", name=f"abtool gate {run['policy']}")
+
+def junit_xml(run: GateRun) -> str:
+    """The JUnit XML document of a gate run."""
+    root = ET.Element("testsuites", name=f"abtool gate {run.policy.path}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for gate in run["gates"]:
-        suite = _suite(gate)
+    for outcome in run.outcomes:
+        suite = _suite(outcome)
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key, "0"))
     _set_counts(root, totals)
-    root.set("time", f"{sum(g['elapsed_seconds'] for g in run['gates']):.3f}")
+    root.set("time", f"{sum(round(o.seconds, 3) for o in run.outcomes):.3f}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _suite(gate: dict[str, Any]) -> ET.Element:
-    suite = ET.Element("testsuite", name=gate["name"], time=f"{gate['elapsed_seconds']:.3f}")
+def _suite(outcome: GateOutcome) -> ET.Element:
+    gate = outcome.gate
+    suite = ET.Element("testsuite", name=gate.name, time=f"{outcome.seconds:.3f}")
     properties = ET.SubElement(suite, "properties")
     for name, value in (
-        ("kind", gate["kind"]),
-        ("command", gate["command"]),
-        ("required", str(gate["required"]).lower()),
-        ("verdict", gate["verdict"]),
-        ("location", gate["location"]),
+        ("kind", gate.kind),
+        ("command", outcome.command),
+        ("required", str(gate.required).lower()),
+        ("verdict", outcome.verdict),
+        ("location", gate.location),
     ):
         ET.SubElement(properties, "property", name=name, value=str(value))
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    classname = f"abtool.gate.{gate['name']}"
-    for check in gate["checks"]:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=check["id"])
+    classname = f"abtool.gate.{gate.name}"
+    checks = outcome.report.checks if outcome.report is not None else ()
+    for check in checks:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=check.id)
         counts["tests"] += 1
         detail = _detail(check)
-        if check["status"] == "skip":
-            ET.SubElement(case, "skipped", message=check["message"])
+        if check.status == "skip":
+            ET.SubElement(case, "skipped", message=check.message)
             counts["skipped"] += 1
-        elif check["status"] == "fail" and gate["required"]:
+        elif check.status == "fail" and gate.required:
             failure = ET.SubElement(case, "failure", message=detail, type="check_failed")
             failure.text = detail
             counts["failures"] += 1
-        elif check["status"] == "fail":
+        elif check.status == "fail":
             _out(case, f"not required: {detail} (the gate has required = false)")
-        elif check["status"] == "warn":
+        elif check.status == "warn":
             _out(case, f"advisory: {detail} (advisory checks do not change the verdict)")
         else:
             _out(case, detail)
     case = ET.SubElement(suite, "testcase", classname=classname, name="verdict")
     counts["tests"] += 1
-    summary = f"{gate['verdict']}: " + "; ".join(r for r in gate["reasons"] if r)
-    if gate["verdict"] == "ERROR":
-        error = ET.SubElement(case, "error", message=gate["error"], type="unusable_input")
-        error.text = f"{gate['location']}: {gate['error']}"
+    reasons = [outcome.error] if outcome.report is None else list(outcome.report.reasons)
+    summary = f"{outcome.verdict}: " + "; ".join(r for r in reasons if r)
+    if outcome.report is None:
+        error = ET.SubElement(case, "error", message=str(outcome.error), type="unusable_input")
+        error.text = f"{gate.location}: {outcome.error}"
         counts["errors"] += 1
-    elif gate["exit_code"] != 0 and gate["required"]:
-        failure = ET.SubElement(case, "failure", message=summary, type=gate["verdict"])
+    elif outcome.exit_code != 0 and gate.required:
+        failure = ET.SubElement(case, "failure", message=summary, type=outcome.verdict)
         failure.text = summary
         counts["failures"] += 1
-    elif gate["exit_code"] != 0:
+    elif outcome.exit_code != 0:
         _out(case, f"not required: {summary}")
     else:
         _out(case, summary)
@@ -85,10 +92,10 @@ def _suite(gate: dict[str, Any]) -> ET.Element:
     return suite
 
 
-def _detail(check: dict[str, Any]) -> str:
+def _detail(check: Check) -> str:
     return (
-        f"{check['id']}: value {fmt_number(check['value'])}, threshold "
-        f"{fmt_number(check['threshold'])}: {check['message']}"
+        f"{check.id}: value {fmt_number(check.value)}, threshold "
+        f"{fmt_number(check.threshold)}: {check.message}"
     )
 
 

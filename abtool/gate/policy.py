@@ -20,7 +20,6 @@ n-th gate, then the line assigning the key inside that gate's tables.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
 import re
@@ -32,7 +31,9 @@ from typing import Any, NoReturn
 
 from abtool.config import load_thresholds, thresholds_from_mapping
 from abtool.errors import AbtoolError, ConfigError
-from abtool.gate.kinds import KindSpec, get_kind, kind_names, toml_type
+from abtool.gate.kinds import get_kind, kind_names, policy_settings
+from abtool.spec import CommandSpec, validate
+from abtool.spec import type_name as toml_type
 
 TOP_LEVEL_KEYS = ("gate",)
 GATE_KEYS = ("name", "kind", "paths", "required", "config", "thresholds")
@@ -177,7 +178,8 @@ class _Reader:
             fail("kind", f"unknown kind {kind_name!r} (known: {', '.join(kind_names())})")
         spec = get_kind(kind_name)
 
-        known = [*GATE_KEYS, *spec.settings]
+        settings = policy_settings(spec)
+        known = [*GATE_KEYS, *settings]
         for key in table:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
@@ -190,22 +192,23 @@ class _Reader:
             fail("required", f"'required' must be true or false, got {toml_type(required)}")
 
         values: dict[str, Any] = {}
-        for key, setting in spec.settings.items():
+        for key, bound in settings.items():
             if key in table:
                 try:
-                    values[key] = setting.convert(key, table[key])
+                    values[key] = validate(bound, table[key], f"'{key}'")
                 except AbtoolError as exc:
                     fail(key, exc.message)
         thresholds = self.thresholds(index, table, spec, label, fail)
         try:
             columns, options = spec.build(values)
-            if spec.validate is not None:
-                spec.validate(columns, options, thresholds)
+            if spec.check is not None:
+                spec.check(columns, options, thresholds)
         except AbtoolError as exc:
             fail(None, exc.message)
+        assert spec.kind is not None
         return Gate(
             name=name,
-            kind=spec.name,
+            kind=spec.kind,
             paths=paths,
             required=required,
             columns=columns,
@@ -233,27 +236,26 @@ class _Reader:
         return os.path.join(self.base, os.path.expanduser(path))
 
     def thresholds(
-        self, index: int, table: Mapping[str, Any], spec: KindSpec, label: str, fail: _Fail
+        self, index: int, table: Mapping[str, Any], spec: CommandSpec, label: str, fail: _Fail
     ) -> Any:
-        base = spec.thresholds_cls()
+        assert spec.thresholds is not None
+        thresholds = spec.thresholds()
         config = table.get("config")
         if config is not None:
             if not isinstance(config, str) or not config:
                 fail("config", f"'config' must be a file path, got {toml_type(config)}")
             try:
-                base = load_thresholds(spec.thresholds_cls, spec.section, self.resolve(config))
+                thresholds = load_thresholds(spec, self.resolve(config))
             except AbtoolError as exc:
                 fail("config", exc.message)
         overrides = table.get("thresholds", {})
         if not isinstance(overrides, dict):
             fail("thresholds", "'thresholds' must be a table of check id = number")
-        changed: dict[str, Any] = {}
         for key, value in overrides.items():
             line = self.locator.gate_threshold(index, key)
             where = f"{self.path}:{line}: gate {label}: thresholds"
-            one = thresholds_from_mapping(spec.thresholds_cls, {key: value}, where)
-            changed[key] = getattr(one, key)
-        return dataclasses.replace(base, **changed)
+            thresholds = thresholds_from_mapping(spec.thresholds, {key: value}, where, thresholds)
+        return thresholds
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]#=]+?)\s*\]\]?\s*(#.*)?$")

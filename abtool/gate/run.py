@@ -18,12 +18,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from abtool.errors import EXIT_USAGE, AbtoolError
 from abtool.gate.kinds import get_kind
 from abtool.gate.policy import Gate, Policy
-from abtool.reports.result import SCHEMA_VERSION, Report
+from abtool.reports.result import SCHEMA_VERSION, Check, Report
 
 COMMAND = "gate"
 ERROR = "ERROR"
@@ -47,7 +47,7 @@ class GateOutcome:
 
     gate: Gate
     command: str
-    report: Report | None
+    report: Report[Any] | None
     error: str | None
     seconds: float
 
@@ -93,6 +93,9 @@ class GateRun:
     outcomes: tuple[GateOutcome, ...]
     fail_on_hold: bool = False
 
+    command: ClassVar[str] = COMMAND
+    checks: ClassVar[tuple[Check, ...]] = ()  # each gate's checks are in its outcome
+
     @property
     def verdict(self) -> str:
         return combine(self.outcomes, fail_on_hold=self.fail_on_hold)[0]
@@ -105,6 +108,19 @@ class GateRun:
     def errors(self) -> list[GateOutcome]:
         """The gates that could not be evaluated."""
         return [o for o in self.outcomes if o.error is not None]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [_reason(o) for o in self.outcomes]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"gate '{o.gate.name}': {w}"
+            for o in self.outcomes
+            if o.report is not None
+            for w in o.report.warnings
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``abtool gate`` (``schema_version`` 1).
@@ -120,14 +136,9 @@ class GateRun:
             "exit_code": exit_code,
             "policy": self.policy.path,
             "fail_on_hold": self.fail_on_hold,
-            "reasons": [_reason(o) for o in self.outcomes],
+            "reasons": self.reasons,
             "checks": [],
-            "warnings": [
-                f"gate '{o.gate.name}': {w}"
-                for o in self.outcomes
-                if o.report is not None
-                for w in o.report.warnings
-            ],
+            "warnings": self.warnings,
             "gates": [o.to_dict() for o in self.outcomes],
         }
 
@@ -172,7 +183,7 @@ def run_policy(
             progress(f"gate '{gate.name}': reading logs")
         started = time.perf_counter()
         try:
-            report = spec.report(
+            report = spec.runner()(
                 list(gate.paths),
                 columns=gate.columns,
                 options=gate.options,
@@ -181,12 +192,10 @@ def run_policy(
             )
         except AbtoolError as exc:
             outcomes.append(
-                GateOutcome(gate, spec.command, None, exc.message, time.perf_counter() - started)
+                GateOutcome(gate, spec.name, None, exc.message, time.perf_counter() - started)
             )
             continue
-        outcomes.append(
-            GateOutcome(gate, spec.command, report, None, time.perf_counter() - started)
-        )
+        outcomes.append(GateOutcome(gate, spec.name, report, None, time.perf_counter() - started))
     return GateRun(policy, tuple(outcomes), fail_on_hold)
 
 

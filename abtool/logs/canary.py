@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from abtool.commands.canary import CanaryColumns
 from abtool.errors import InputError
 from abtool.logs.schema import Kind, error_flag, missing_value, optional, require
 from abtool.logs.source import LogSource, collect_each, owned_column, owned_columns, time_filter
@@ -31,18 +32,6 @@ from abtool.stats.descriptive import quantiles_ignoring_nan
 ROLES = ("control", "treatment")
 _TREATED = "__treated"
 _MIXED = "__mixed"
-
-
-@dataclass(frozen=True)
-class CanaryColumns:
-    """Column names of a canary / A/B log (defaults: the DESIGN.md schema)."""
-
-    time: str = "ts"
-    unit: str = "user_id"
-    variant: str = "model_variant"
-    prediction: str = "prediction"
-    latency: str = "latency_ms"
-    error: str = "error"
 
 
 @dataclass(frozen=True)

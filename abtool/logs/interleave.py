@@ -19,29 +19,13 @@ from typing import Any
 
 import polars as pl
 
-from abtool.errors import InputError, UsageError
+from abtool.commands.interleave import InterleaveColumns
+from abtool.errors import InputError
 from abtool.logs.schema import Kind, is_text, require
 from abtool.logs.source import LogSource
 
 LONG = "long"
 NESTED = "nested"
-
-
-@dataclass(frozen=True)
-class InterleaveColumns:
-    """Column names of an interleaving log and the two team values it uses."""
-
-    session: str = "session_id"
-    position: str = "position"
-    item: str = "item_id"
-    team: str = "team"
-    clicked: str = "clicked"
-    attribution: str = "attribution"
-    clicked_items: str = "clicked_items"
-    item_field: str = "item"
-    team_field: str = "team"
-    team_a: str = "A"
-    team_b: str = "B"
 
 
 @dataclass(frozen=True)
@@ -81,12 +65,6 @@ def detect_format(schema: dict[str, pl.DataType], columns: InterleaveColumns) ->
     return NESTED if columns.attribution in schema else LONG
 
 
-def check_teams(columns: InterleaveColumns) -> None:
-    """The two team values must differ."""
-    if columns.team_a == columns.team_b:
-        raise UsageError(f"--team-a and --team-b are both '{columns.team_a}'; they must differ")
-
-
 def aggregate_interleave(
     source: LogSource,
     columns: InterleaveColumns,
@@ -100,7 +78,6 @@ def aggregate_interleave(
             teams, a (session, position) appears twice, a clicked item was not shown, a key
             column holds nulls, or the log is empty. The message names file and column.
     """
-    check_teams(columns)
     log_format = detect_format(source.schema, columns)
     if log_format == NESTED:
         shown, checks = _nested(source, columns)

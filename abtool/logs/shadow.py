@@ -16,34 +16,14 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from abtool.errors import InputError, UsageError
+from abtool.commands.shadow import ShadowColumns
+from abtool.errors import InputError
 from abtool.logs.schema import Kind, error_flag, is_text, missing_value, optional, require
 from abtool.logs.source import LogSource, collect_each, owned_column, time_filter
+from abtool.results.shadow import SegmentDisagreement
 from abtool.stats.descriptive import quantiles_ignoring_nan
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
-
-
-@dataclass(frozen=True)
-class ShadowColumns:
-    """Column names of a shadow log (defaults: the DESIGN.md schema)."""
-
-    time: str = "ts"
-    primary: str = "primary_prediction"
-    shadow: str = "shadow_prediction"
-    primary_latency: str = "primary_latency_ms"
-    shadow_latency: str = "shadow_latency_ms"
-    shadow_error: str = "shadow_error"
-    id_columns: tuple[str, ...] = ("request_id",)
-
-
-@dataclass(frozen=True)
-class SegmentRow:
-    """Disagreement within one value of a segment column."""
-
-    value: str | None
-    rows: int
-    mean_abs_disagreement: float
 
 
 @dataclass
@@ -60,7 +40,7 @@ class ShadowData:
     mean_abs_disagreement: float
     shadow_errors: int | None
     latency: dict[str, dict[str, float]]
-    segments: dict[str, list[SegmentRow]]
+    segments: dict[str, list[SegmentDisagreement]]
     segments_left_out: dict[str, int]
     primary_sorted: NDArray[np.float64] = field(repr=False)
     shadow_sorted: NDArray[np.float64] = field(repr=False)
@@ -190,7 +170,7 @@ def aggregate_shadow(
     }
     excluded = {reason: n for reason, n in excluded.items() if n}
 
-    segment_rows: dict[str, list[SegmentRow]] = {}
+    segment_rows: dict[str, list[SegmentDisagreement]] = {}
     left_out: dict[str, int] = {}
     # All segment columns in one grouped pass (far cheaper than one pass per column), then
     # each column's figures are sums over the groups; sums, not means, so they add up exactly.
@@ -216,9 +196,14 @@ def aggregate_shadow(
         )
         big = table.filter(pl.col("rows") >= min_segment_rows)
         left_out[segment] = table.height - big.height
-        ranked = big.sort(["mean_abs_disagreement", "rows"], descending=True).head(top)
+        # Ties broken by value, so equal segments are listed in the same order on every run.
+        ranked = big.sort(
+            ["mean_abs_disagreement", "rows", "value"],
+            descending=[True, True, False],
+            nulls_last=True,
+        ).head(top)
         segment_rows[segment] = [
-            SegmentRow(r["value"], int(r["rows"]), float(r["mean_abs_disagreement"]))
+            SegmentDisagreement(r["value"], int(r["rows"]), float(r["mean_abs_disagreement"]))
             for r in ranked.iter_rows(named=True)
         ]
 
@@ -322,9 +307,3 @@ def _sorted_valid_pair(
     second.sort()
     sorting.result()
     return first[:valid], second[:valid]
-
-
-def check_threshold(threshold: float) -> None:
-    """The decision threshold must be a finite number."""
-    if not np.isfinite(threshold):
-        raise UsageError(f"--threshold must be a finite number, got {threshold}")

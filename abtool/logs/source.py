@@ -127,21 +127,6 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def parse_time(value: str | None, option: str) -> datetime | None:
-    """Parse a --since/--until value (ISO 8601 date or date-time; naive means UTC)."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"{option} '{value}' is not an ISO date or date-time (e.g. 2025-04-29T12:00)"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
 def time_filter(
     column: str, dtype: pl.DataType, since: datetime | None, until: datetime | None
 ) -> pl.Expr | None:

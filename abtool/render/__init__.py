@@ -1,4 +1,9 @@
-"""Render a Report as rich text, JSON or markdown; every format reads ``Report.to_dict()``."""
+"""Render a report (or a gate run) as rich text, JSON or markdown, all from the one result.
+
+JSON is the result's ``to_dict()``; the other formats read the result's attributes through
+each command's ``sections(result)`` (format-neutral :mod:`abtool.render.blocks`), found from
+the command's spec.
+"""
 
 from __future__ import annotations
 
@@ -18,39 +23,32 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
 
 
-# command -> module with `sections(report_dict) -> list[Block]` for its own figures.
-_SECTION_MODULES = {
-    "shadow-report": "abtool.render.shadow",
-    "sample-size": "abtool.render.sample_size",
-    "gate": "abtool.render.gate",
-    "interleave-report": "abtool.render.interleave",
-    "canary-decide": "abtool.render.canary",
-}
+def render_module(command: str) -> Any:
+    """The module with ``sections(result)`` and ``key_figures(result)`` of a command."""
+    if command == "gate":
+        return importlib.import_module("abtool.render.gate")
+    from abtool.commands import command_spec
+
+    return importlib.import_module(command_spec(command).render)
 
 
-def sections_for(command: str) -> Callable[[dict[str, Any]], list[Block]]:
-    """The section builder of a command (no sections for a command without one)."""
-    module_name = _SECTION_MODULES.get(command)
-    if module_name is None:
-        return lambda _report: []
-    module = importlib.import_module(module_name)
-    builder: Callable[[dict[str, Any]], list[Block]] = module.sections
+def sections_for(command: str) -> Callable[[Any], list[Block]]:
+    """The section builder of a command."""
+    builder: Callable[[Any], list[Block]] = render_module(command).sections
     return builder
 
 
-def render(
-    report: dict[str, Any], fmt: OutputFormat, *, width: int | None = None, color: bool = False
-) -> str:
-    """Render a report dictionary as text in the chosen format."""
+def render(result: Any, fmt: OutputFormat, *, width: int | None = None, color: bool = False) -> str:
+    """Render a report (or a gate run) as text in the chosen format."""
     if fmt is OutputFormat.json:
         from abtool.render.json import render_json
 
-        return render_json(report)
-    blocks = sections_for(report["command"])(report)
+        return render_json(result.to_dict())
+    blocks = sections_for(result.command)(result)
     if fmt is OutputFormat.markdown:
         from abtool.render.markdown import render_markdown
 
-        return render_markdown(report, blocks)
+        return render_markdown(result, blocks)
     from abtool.render.rich import render_rich
 
-    return render_rich(report, blocks, width=width, color=color)
+    return render_rich(result, blocks, width=width, color=color)

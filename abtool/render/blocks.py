@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from abtool.reports.result import Check
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,22 @@ class Preformatted:
 
 
 Block = Facts | Table | Preformatted
+
+
+class Outcome(Protocol):
+    """What every output format reads from a result: a report or a gate run."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
+    @property
+    def checks(self) -> Sequence[Check]: ...
+    @property
+    def warnings(self) -> Sequence[str]: ...
+
 
 STATUS_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
@@ -65,17 +84,17 @@ def fmt_pvalue(value: Any) -> str:
     return f"{value:.3g}" if value >= 1e-3 else f"{value:.2e}"
 
 
-def checklist_table(report: dict[str, Any]) -> Table:
+def checklist_table(checks: Sequence[Check]) -> Table:
     """The checklist every command shows: mark, check id, value, threshold, message."""
     rows = [
         [
-            STATUS_MARKS[c["status"]],
-            c["id"],
-            fmt_number(c["value"]),
-            fmt_number(c["threshold"]),
-            c["message"] + (" (advisory)" if c["advisory"] else ""),
+            STATUS_MARKS[c.status],
+            c.id,
+            fmt_number(c.value),
+            fmt_number(c.threshold),
+            c.message + (" (advisory)" if c.advisory else ""),
         ]
-        for c in report["checks"]
+        for c in checks
     ]
     return Table(
         "Checklist", ["", "check", "value", "threshold", "detail"], rows, frozenset({2, 3})

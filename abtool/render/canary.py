@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from abtool.render.blocks import Block, Facts, Table, fmt_number, fmt_pvalue, fmt_rate
+from abtool.reports.result import Report
+from abtool.results.canary import (
+    CanaryStats,
+    Holm,
+    LiftStats,
+    MeanTest,
+    MetricStats,
+    ProportionTest,
+)
 
 ROLES = ("control", "treatment")
 
@@ -22,15 +31,22 @@ def _interval(low: Any, high: Any, rate: bool = False) -> str:
     return f"[{show(low)}, {show(high)}]"
 
 
-def _variants(stats: dict[str, Any]) -> Table:
-    keys = ("requests", "units", "error_rate", "latency_p50_ms", "latency_p99_ms")
+def _variants(stats: CanaryStats) -> Table:
     rows = []
     for role in ROLES:
-        v = stats["variants"][role]
-        cells = [role, str(v["name"])]
-        cells += [fmt_rate(v[k]) if k == "error_rate" else fmt_number(v[k]) for k in keys]
-        cells.append(fmt_number(v["prediction_mean"]))
-        rows.append(cells)
+        v = getattr(stats.health.variants, role)
+        rows.append(
+            [
+                role,
+                str(v.name),
+                fmt_number(v.requests),
+                fmt_number(v.units),
+                fmt_rate(v.error_rate),
+                fmt_number(v.latency_p50_ms),
+                fmt_number(v.latency_p99_ms),
+                fmt_number(v.prediction_mean),
+            ]
+        )
     columns = [
         "role",
         "variant",
@@ -44,127 +60,152 @@ def _variants(stats: dict[str, Any]) -> Table:
     return Table("Variants", columns, rows, frozenset(range(2, 8)))
 
 
-def _validity(stats: dict[str, Any]) -> Facts:
+def _validity(stats: CanaryStats) -> Facts:
+    health, validity, shift = stats.health, stats.validity, stats.shift
+    start = health.time_start.isoformat() if health.time_start else None
+    end = health.time_end.isoformat() if health.time_end else None
     items = [
-        ("rows", f"{stats['rows']:,} ({stats['excluded_rows']:,} excluded)"),
-        ("time span", f"{stats['time_start']} → {stats['time_end']}"),
+        ("rows", f"{health.rows:,} ({health.excluded_rows:,} excluded)"),
+        ("time span", f"{start} → {end}"),
         (
             "treatment share",
-            f"{fmt_rate(stats['observed_treatment_share'])} of units "
-            f"(expected {fmt_rate(stats['expected_treatment_share'])}), "
-            f"SRM p = {fmt_pvalue(stats['srm_pvalue'])}",
+            f"{fmt_rate(validity.observed_treatment_share)} of units "
+            f"(expected {fmt_rate(validity.expected_treatment_share)}), "
+            f"SRM p = {fmt_pvalue(validity.srm_pvalue)}",
         ),
         (
             "inconsistent units",
-            f"{stats['inconsistent_units']:,} ({fmt_rate(stats['inconsistent_share'])}), "
+            f"{validity.inconsistent_units:,} ({fmt_rate(validity.inconsistent_share)}), "
             "left out of the unit-level analysis",
         ),
     ]
-    if stats["salt_mismatched_units"] is not None:
-        items.append(("against salt bucket", f"{stats['salt_mismatched_units']:,} units"))
-    if stats["ks_statistic"] is not None:
+    if validity.salt_mismatched_units is not None:
+        items.append(("against salt bucket", f"{validity.salt_mismatched_units:,} units"))
+    if shift.ks_statistic is not None:
         items.append(
             (
                 "prediction shift",
-                f"KS D = {fmt_number(stats['ks_statistic'])} (all rows); "
-                f"p = {fmt_pvalue(stats['ks_pvalue'])} on the latest "
-                f"{stats['ks_recent_n'][0]:,}/{stats['ks_recent_n'][1]:,}",
+                f"KS D = {fmt_number(shift.ks_statistic)} (all rows); "
+                f"p = {fmt_pvalue(shift.ks_pvalue)} on the latest "
+                f"{shift.ks_recent_n[0]:,}/{shift.ks_recent_n[1]:,}",
             )
         )
-    stage, following = stats["stage"], stats["next_stage"]
+    stage, following = stats.stage, stats.next_stage
     items.append(
         ("stage", f"{stage:g}% → next {following:g}%" if stage and following is not None else "n/a")
     )
     return Facts("Experiment", items)
 
 
-def _metric(metric: dict[str, Any]) -> Facts:
+def _metric(metric: MetricStats) -> Facts:
+    lift = metric.lift
     items = [
-        ("metric", f"{metric['name']} ({metric['type']})"),
-        ("method", metric["method"]),
-        (
-            "units",
-            f"{metric['units']['control']:,} control / {metric['units']['treatment']:,} treatment",
-        ),
+        ("metric", f"{metric.name} ({metric.type})"),
+        ("method", metric.method),
+        ("units", f"{metric.units.control:,} control / {metric.units.treatment:,} treatment"),
         (
             "mean",
-            f"{fmt_number(metric['control_mean'])} control → "
-            f"{fmt_number(metric['treatment_mean'])} treatment",
+            f"{fmt_number(lift.control_mean)} control → "
+            f"{fmt_number(lift.treatment_mean)} treatment",
         ),
         (
             "lift",
-            f"{_signed(metric['lift_abs'])} {_interval(metric['ci_low'], metric['ci_high'])}; "
-            f"{_signed_rate(metric['lift_rel'])} "
-            f"{_interval(metric['rel_ci_low'], metric['rel_ci_high'], rate=True)}",
+            f"{_signed(lift.lift_abs)} {_interval(lift.ci_low, lift.ci_high)}; "
+            f"{_signed_rate(lift.lift_rel)} "
+            f"{_interval(lift.rel_ci_low, lift.rel_ci_high, rate=True)}",
         ),
-        ("p-value", fmt_pvalue(metric["pvalue"])),
+        ("p-value", fmt_pvalue(lift.pvalue)),
     ]
-    unit_test = metric.get("unit_test")
-    if unit_test and "chi2" in unit_test:
+    test = metric.unit_test
+    if isinstance(test, ProportionTest):
         items.append(
             (
-                unit_test["value"],
-                f"{fmt_rate(unit_test['control_rate'])} → {fmt_rate(unit_test['treatment_rate'])}, "
-                f"z = {unit_test['z']:.3f}, p = {fmt_pvalue(unit_test['pvalue'])}",
+                test.value,
+                f"{fmt_rate(test.control_rate)} → {fmt_rate(test.treatment_rate)}, "
+                f"z = {test.z:.3f}, p = {fmt_pvalue(test.pvalue)}",
             )
         )
-    elif unit_test:
-        welch, mwu = unit_test["welch"], unit_test["mann_whitney"]
+    elif isinstance(test, MeanTest):
+        welch, mwu = test.welch, test.mann_whitney
         items.append(
             (
-                unit_test["value"],
-                f"Welch diff {_signed(welch['diff'])} "
-                f"{_interval(welch['ci_low'], welch['ci_high'])}, p = "
-                f"{fmt_pvalue(welch['pvalue'])}; Mann-Whitney p = {fmt_pvalue(mwu['pvalue'])}, "
-                f"P(T > C) = {fmt_number(mwu['prob_superiority'])}",
+                test.value,
+                f"Welch diff {_signed(welch.diff)} {_interval(welch.ci_low, welch.ci_high)}, "
+                f"p = {fmt_pvalue(welch.pvalue)}; Mann-Whitney p = {fmt_pvalue(mwu.pvalue)}, "
+                f"P(T > C) = {fmt_number(mwu.prob_superiority)}",
             )
         )
-    if "bootstrap" in metric:
-        boot = metric["bootstrap"]
+    if metric.bootstrap is not None:
+        boot = metric.bootstrap
         items.append(
             (
-                f"bootstrap ({boot['replicates']:,}, seed {boot['seed']})",
-                f"{_interval(boot['ci_low'], boot['ci_high'])}; "
-                f"{_interval(boot['rel_ci_low'], boot['rel_ci_high'], rate=True)}",
+                f"bootstrap ({boot.replicates:,}, seed {boot.seed})",
+                f"{_interval(boot.ci_low, boot.ci_high)}; "
+                f"{_interval(boot.rel_ci_low, boot.rel_ci_high, rate=True)}",
             )
         )
     return Facts("Primary metric", items)
 
 
-def _lift_row(first: list[str], entry: dict[str, Any]) -> list[str]:
+def _lift_row(first: list[str], lift: LiftStats, holm: Holm | None) -> list[str]:
     return [
         *first,
-        fmt_number(entry["control_mean"]),
-        fmt_number(entry["treatment_mean"]),
-        _signed_rate(entry["lift_rel"]),
-        _interval(entry["ci_low"], entry["ci_high"]),
-        fmt_pvalue(entry["pvalue"]),
-        fmt_pvalue(entry["pvalue_holm"]),
+        fmt_number(lift.control_mean),
+        fmt_number(lift.treatment_mean),
+        _signed_rate(lift.lift_rel),
+        _interval(lift.ci_low, lift.ci_high),
+        fmt_pvalue(lift.pvalue),
+        fmt_pvalue(holm.pvalue_holm if holm is not None else None),
     ]
 
 
 LIFT_COLUMNS = ["control", "treatment", "lift", "CI (abs)", "p", "p Holm"]
 
 
-def sections(report: dict[str, Any]) -> list[Block]:
-    """Blocks of canary-decide, built only from its JSON dictionary."""
-    stats = report["stats"]
+def sections(report: Report[CanaryStats]) -> list[Block]:
+    """Blocks of canary-decide, built from its statistics."""
+    stats = report.stats
     blocks: list[Block] = [_variants(stats), _validity(stats)]
-    if stats["metric"]:
-        blocks.append(_metric(stats["metric"]))
-    if stats["secondary_metrics"]:
-        rows = [_lift_row([m["name"]], m) for m in stats["secondary_metrics"]]
+    if stats.metric is not None:
+        blocks.append(_metric(stats.metric))
+    if stats.secondary_metrics:
+        rows = [_lift_row([m.name], m.lift, m.holm) for m in stats.secondary_metrics]
         blocks.append(
             Table("Secondary metrics", ["metric", *LIFT_COLUMNS], rows, frozenset(range(1, 7)))
         )
-    for column, entries in stats["segments"].items():
-        flagged = any(e["regression"] for e in entries)
+    for column, entries in stats.segments.items():
+        flagged = any(e.regression for e in entries)
         rows = []
         for e in entries:
-            row = _lift_row(
-                [str(e["value"]), f"{e['units_control']:,}/{e['units_treatment']:,}"], e
-            )
-            rows.append([*row, "regression"] if e["regression"] else row + [""] * flagged)
+            first = [str(e.value), f"{e.units_control:,}/{e.units_treatment:,}"]
+            row = _lift_row(first, e.lift, e.holm)
+            rows.append([*row, "regression"] if e.regression else row + [""] * flagged)
         headers = [column, "units c/t", *LIFT_COLUMNS] + ["flag"] * flagged
         blocks.append(Table(f"Primary metric by {column}", headers, rows, frozenset(range(1, 8))))
     return blocks
+
+
+def key_figures(report: Report[CanaryStats]) -> str:
+    """The headline numbers of a canary report, for the gate table."""
+    stats = report.stats
+    metric = stats.metric
+    if metric is None:
+        parts = ["no metric"]
+    else:
+        lift = metric.lift
+        level = f"{100 * (1 - metric.alpha):g}% CI"
+        text = f"{metric.name} lift {_signed(lift.lift_abs)}"
+        if lift.lift_rel is not None:
+            text += f" ({100 * lift.lift_rel:+.2f}%)"
+        if lift.ci_low is not None:
+            text += f" {level} [{_signed(lift.ci_low)}, {_signed(lift.ci_high)}]"
+        parts = [text, f"p {fmt_pvalue(lift.pvalue)}"]
+    parts.append(f"SRM p {fmt_pvalue(stats.validity.srm_pvalue)}")
+    stage, following = stats.stage, stats.next_stage
+    if following is None:
+        parts.append("no stage given")
+    elif stage is None:
+        parts.append(f"next stage {following:g}%")
+    else:
+        parts.append(f"stage {stage:g}% -> {following:g}%")
+    return ", ".join(parts)

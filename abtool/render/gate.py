@@ -2,66 +2,68 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from abtool.render.blocks import Block, Facts, Table, checklist_table
 
+if TYPE_CHECKING:
+    from abtool.gate.run import GateOutcome, GateRun
 
-def sections(report: dict[str, Any]) -> list[Block]:
-    """Blocks of a gate run, built only from its JSON dictionary."""
+
+def sections(run: GateRun) -> list[Block]:
+    """Blocks of a gate run, built from its outcomes."""
     rows = [
         [
-            gate["name"],
-            gate["kind"],
-            "yes" if gate["required"] else "no",
-            gate["verdict"],
-            failed_checks(gate),
-            key_figures(gate),
+            o.gate.name,
+            o.gate.kind,
+            "yes" if o.gate.required else "no",
+            o.verdict,
+            failed_checks(o),
+            key_figures(o),
         ]
-        for gate in report["gates"]
+        for o in run.outcomes
     ]
     blocks: list[Block] = [
         Table(
             "Gates", ["gate", "kind", "required", "verdict", "failed checks", "key figures"], rows
         )
     ]
-    for gate in report["gates"]:
-        title = f"{gate['name']} ({gate['command']}): {gate['verdict']}"
-        if gate["verdict"] == "ERROR":
+    for outcome in run.outcomes:
+        title = f"{outcome.gate.name} ({outcome.command}): {outcome.verdict}"
+        if outcome.report is None:
             blocks.append(
                 Facts(
                     title,
                     [
-                        ("error", gate["error"]),
-                        ("paths", ", ".join(gate["inputs"]["paths"])),
-                        ("defined at", gate["location"]),
+                        ("error", str(outcome.error)),
+                        ("paths", ", ".join(outcome.gate.paths)),
+                        ("defined at", outcome.gate.location),
                     ],
                 )
             )
         else:
-            checklist = checklist_table(gate)
+            checklist = checklist_table(outcome.report.checks)
             blocks.append(Table(title, checklist.columns, checklist.rows, checklist.numeric))
     return blocks
 
 
-def failed_checks(gate: dict[str, Any]) -> str:
+def failed_checks(outcome: GateOutcome) -> str:
     """Ids of the gate's failed checks; advisory ones marked, '-' when none failed."""
-    if gate["verdict"] == "ERROR":
+    if outcome.report is None:
         return "(not evaluated)"
     failed = [
-        c["id"] + (" (advisory)" if c["advisory"] else "")
-        for c in gate["checks"]
-        if c["passed"] is False
+        c.id + (" (advisory)" if c.advisory else "")
+        for c in outcome.report.checks
+        if c.passed is False
     ]
     return ", ".join(failed) or "-"
 
 
-def key_figures(gate: dict[str, Any]) -> str:
-    """The headline numbers of a gate's report, as its kind formats them."""
-    if gate["verdict"] == "ERROR":
-        return str(gate["error"])
-    from abtool.gate.kinds import get_kind, kind_names
+def key_figures(outcome: GateOutcome) -> str:
+    """The headline numbers of a gate's report, as its command's renderer formats them."""
+    if outcome.report is None:
+        return str(outcome.error)
+    from abtool.render import render_module
 
-    if gate["kind"] not in kind_names():
-        return ""
-    return get_kind(gate["kind"]).key_figures(gate)
+    figures: str = render_module(outcome.command).key_figures(outcome.report)
+    return figures

@@ -4,47 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from abtool.render.blocks import Block, Facts, Table, fmt_pvalue, fmt_rate
+from abtool.render.blocks import Block, Facts, Table, fmt_number, fmt_pvalue, fmt_rate
+from abtool.reports.result import Report
+from abtool.results.interleave import InterleaveStats
 
 MAX_POSITIONS = 20
 
 
-def sections(report: dict[str, Any]) -> list[Block]:
-    """Blocks of the interleave report, built only from its JSON dictionary."""
-    stats = report["stats"]
-    a, b = stats["teams"]["a"], stats["teams"]["b"]
-    level = f"{100 * stats['confidence']:g}%"
+def sections(report: Report[InterleaveStats]) -> list[Block]:
+    """Blocks of the interleave report, built from its statistics."""
+    stats = report.stats
+    a, b = stats.teams.a, stats.teams.b
+    level = f"{100 * stats.confidence:g}%"
     summary = Facts(
         "Preference",
         [
-            ("sessions", f"{stats['sessions']:,} ({stats['log_format']} log)"),
-            (f"{b['name']} wins", f"{stats['wins_b']:,}"),
-            (f"{a['name']} wins", f"{stats['wins_a']:,}"),
-            ("ties", f"{stats['ties']:,} ({stats['no_click_sessions']:,} without clicks)"),
-            (f"win rate of {b['name']}", f"{fmt_rate(stats['win_rate_b'])} of decisive sessions"),
+            ("sessions", f"{stats.sessions:,} ({stats.log_format} log)"),
+            (f"{b.name} wins", f"{stats.wins_b:,}"),
+            (f"{a.name} wins", f"{stats.wins_a:,}"),
+            ("ties", f"{stats.ties:,} ({stats.no_click_sessions:,} without clicks)"),
+            (f"win rate of {b.name}", f"{fmt_rate(stats.win_rate_b)} of decisive sessions"),
             (
-                f"Δ preference for {b['name']}",
-                f"{_signed(stats['delta_ab'])} ({level} CI {_signed(stats['ci_low'])} to "
-                f"{_signed(stats['ci_high'])}, {stats['bootstrap']:,} bootstrap resamples)",
+                f"Δ preference for {b.name}",
+                f"{_signed(stats.delta_ab)} ({level} CI {_signed(stats.ci_low)} to "
+                f"{_signed(stats.ci_high)}, {stats.bootstrap:,} bootstrap resamples)",
             ),
-            ("sign test", f"p = {fmt_pvalue(stats['pvalue'])}"),
+            ("sign test", f"p = {fmt_pvalue(stats.pvalue)}"),
         ],
     )
     teams = Table(
         "Click-through by team",
         ["team", "shown", "clicks", "CTR"],
-        [[t["name"], f"{t['shown']:,}", f"{t['clicks']:,}", fmt_rate(t["ctr"])] for t in (a, b)],
+        [[t.name, f"{t.shown:,}", f"{t.clicks:,}", fmt_rate(t.ctr)] for t in (a, b)],
         frozenset({1, 2, 3}),
     )
-    positions = stats["ctr_by_position"]
+    positions = stats.ctr_by_position
     rows = [
-        [
-            str(p["position"]),
-            f"{p['shown']:,}",
-            fmt_rate(p["ctr"]),
-            fmt_rate(p["ctr_a"]),
-            fmt_rate(p["ctr_b"]),
-        ]
+        [str(p.position), f"{p.shown:,}", fmt_rate(p.ctr), fmt_rate(p.ctr_a), fmt_rate(p.ctr_b)]
         for p in positions[:MAX_POSITIONS]
     ]
     title = "Click-through by position"
@@ -52,7 +48,7 @@ def sections(report: dict[str, Any]) -> list[Block]:
         title += f" (first {MAX_POSITIONS} of {len(positions)}; all in --format json)"
     by_position = Table(
         title,
-        ["position", "shown", "CTR", f"CTR {a['name']}", f"CTR {b['name']}"],
+        ["position", "shown", "CTR", f"CTR {a.name}", f"CTR {b.name}"],
         rows,
         frozenset({0, 1, 2, 3, 4}),
     )
@@ -61,3 +57,18 @@ def sections(report: dict[str, Any]) -> list[Block]:
 
 def _signed(value: Any) -> str:
     return "n/a" if value is None else f"{value:+.4f}"
+
+
+def key_figures(report: Report[InterleaveStats]) -> str:
+    """The headline numbers of an interleave report, for the gate table."""
+    stats = report.stats
+    level = f"{100 * stats.confidence:g}% CI"
+    return ", ".join(
+        [
+            f"{stats.teams.b.name} win rate {fmt_rate(stats.win_rate_b)}",
+            f"delta {stats.delta_ab:+.4g} {level} [{stats.ci_low:+.4g}, {stats.ci_high:+.4g}]",
+            f"p {fmt_pvalue(stats.pvalue)}",
+            f"{fmt_number(stats.decisive_sessions)} decisive of "
+            f"{fmt_number(stats.sessions)} sessions",
+        ]
+    )

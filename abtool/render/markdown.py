@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from abtool.render.blocks import Block, Facts, Preformatted, Table, checklist_table
+from abtool.render.blocks import Block, Facts, Outcome, Preformatted, Table, checklist_table
 
 VERDICT_EMOJI = {
     "GO": "✅",
@@ -43,16 +42,16 @@ def render_block(block: Block) -> list[str]:
     return [f"### {block.title}", "", "```", block.text, "```", ""]
 
 
-def render_markdown(report: dict[str, Any], blocks: Sequence[Block]) -> str:
+def render_markdown(report: Outcome, blocks: Sequence[Block]) -> str:
     """The whole report as GitHub-flavoured markdown."""
-    verdict = report["verdict"]
-    lines = [f"## abtool {report['command']}: {VERDICT_EMOJI.get(verdict, '')} {verdict}", ""]
-    lines += [f"- {reason}" for reason in report.get("reasons", [])]
+    verdict = str(report.verdict)
+    lines = [f"## abtool {report.command}: {VERDICT_EMOJI.get(verdict, '')} {verdict}", ""]
+    lines += [f"- {reason}" for reason in report.reasons]
     lines.append("")
-    if report["checks"]:
-        lines += render_block(checklist_table(report))
+    if report.checks:
+        lines += render_block(checklist_table(report.checks))
     for block in blocks:
         lines += render_block(block)
-    if report["warnings"]:
-        lines += ["### Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
+    if report.warnings:
+        lines += ["### Warnings", ""] + [f"- {w}" for w in report.warnings] + [""]
     return "\n".join(lines).rstrip() + "\n"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from abtool.render.blocks import Block, Facts, Preformatted, Table, checklist_table
+from abtool.render.blocks import Block, Facts, Outcome, Preformatted, Table, checklist_table
 
 VERDICT_STYLE = {
     "GO": "bold green",
@@ -50,9 +49,7 @@ def to_renderable(block: Block) -> RenderableType:
     return Panel(Text(block.text), title=block.title, title_align="left", expand=False)
 
 
-def render_rich(
-    report: dict[str, Any], blocks: Sequence[Block], *, width: int | None, color: bool
-) -> str:
+def render_rich(report: Outcome, blocks: Sequence[Block], *, width: int | None, color: bool) -> str:
     """The report as terminal text (ANSI colours only when ``color``)."""
     console = Console(
         width=width or 100,
@@ -61,18 +58,18 @@ def render_rich(
         color_system="auto" if color else None,
         file=io.StringIO(),
     )
-    verdict = report["verdict"]
+    verdict = str(report.verdict)
     header = Text.assemble(
-        ("abtool " + report["command"] + "  ", "bold"),
+        ("abtool " + report.command + "  ", "bold"),
         (verdict, VERDICT_STYLE.get(verdict, "bold")),
     )
-    reasons = Text("\n".join(f"• {r}" for r in report.get("reasons", [])))
+    reasons = Text("\n".join(f"• {r}" for r in report.reasons))
     parts: list[RenderableType] = [Panel(Group(header, reasons), expand=False)]
-    if report["checks"]:
-        parts.append(_table(checklist_table(report)))
+    if report.checks:
+        parts.append(_table(checklist_table(report.checks)))
     parts += [to_renderable(b) for b in blocks]
-    if report["warnings"]:
-        parts.append(Text("\n".join(f"warning: {w}" for w in report["warnings"]), style="yellow"))
+    if report.warnings:
+        parts.append(Text("\n".join(f"warning: {w}" for w in report.warnings), style="yellow"))
     for part in parts:
         console.print(part)
     return console.export_text(styles=color)

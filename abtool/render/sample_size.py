@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from abtool.render.blocks import Block, Facts, Table, fmt_number
+from abtool.reports.result import Report
+from abtool.results.sample_size import SampleSizeStats
 
 
 def _int(value: Any) -> str:
@@ -19,72 +21,72 @@ def _percent(value: Any) -> str:
     return "n/a" if value is None else f"{100 * value:+.2f}%"
 
 
-def sections(report: dict[str, Any]) -> list[Block]:
-    """Blocks of the sample-size report, built only from its JSON dictionary."""
-    stats = report["stats"]
-    interleaving = stats["kind"] == "interleaving"
+def sections(report: Report[SampleSizeStats]) -> list[Block]:
+    """Blocks of the sample-size report, built from its statistics."""
+    stats = report.stats
+    interleaving = stats.kind == "interleaving"
     design: list[tuple[str, str]] = [
-        ("metric", stats["kind"]),
-        ("method", f"{stats['method']}: {stats['method_description']}"),
+        ("metric", stats.kind),
+        ("method", f"{stats.method}: {stats.method_description}"),
     ]
     if interleaving:
         design += [
-            ("win rate of the new ranker", fmt_number(stats["win_rate"])),
-            ("tie rate (no preference)", fmt_number(stats["tie_rate"])),
+            ("win rate of the new ranker", fmt_number(stats.win_rate)),
+            ("tie rate (no preference)", fmt_number(stats.tie_rate)),
         ]
     else:
-        design.append(("baseline", fmt_number(stats["baseline"])))
-        if stats["sd"] is not None:
-            design.append(("standard deviation", fmt_number(stats["sd"])))
+        design.append(("baseline", fmt_number(stats.baseline)))
+        if stats.sd is not None:
+            design.append(("standard deviation", fmt_number(stats.sd)))
         design += [
-            ("MDE (absolute)", _signed(stats["mde_abs"])),
-            ("MDE (relative)", _percent(stats["mde_rel"])),
-            ("allocation treatment:control", f"{stats['ratio']:.4g}"),
-            ("treatments", str(stats["variants"])),
+            ("MDE (absolute)", _signed(stats.mde_abs)),
+            ("MDE (relative)", _percent(stats.mde_rel)),
+            ("allocation treatment:control", f"{stats.ratio:.4g}"),
+            ("treatments", str(stats.variants)),
         ]
     design += [
-        (f"effect size ({stats['effect_size_name']})", f"{stats['effect_size']:.5g}"),
+        (f"effect size ({stats.effect_size_name})", f"{stats.effect_size:.5g}"),
         (
             "alpha",
-            f"{stats['alpha']:g}"
+            f"{stats.alpha:g}"
             + (
-                f" (Bonferroni: {stats['alpha_adjusted']:.4g} per treatment)"
-                if stats["variants"] > 1
+                f" (Bonferroni: {stats.alpha_adjusted:.4g} per treatment)"
+                if stats.variants > 1
                 else ""
             )
-            + f", {stats['sided']}-sided",
+            + f", {stats.sided}-sided",
         ),
-        ("power", f"{stats['power']:.4g}" + (" (solved)" if stats["solve_for"] == "power" else "")),
+        ("power", f"{stats.power:.4g}" + (" (solved)" if stats.solve_for == "power" else "")),
     ]
     answer: list[tuple[str, str]] = []
     if interleaving:
         answer += [
-            ("decisive sessions", _int(stats["n_per_group"])),
-            ("sessions in all", _int(stats["n_total"])),
+            ("decisive sessions", _int(stats.n_per_group)),
+            ("sessions in all", _int(stats.n_total)),
         ]
-        if stats["first_sessions"] is not None:
-            answer.append(("first n reaching the power", _int(stats["first_sessions"])))
-            answer.append(("normal approximation", f"{stats['normal_sessions']:,.1f}"))
+        if stats.first_sessions is not None:
+            answer.append(("first n reaching the power", _int(stats.first_sessions)))
+            answer.append(("normal approximation", f"{stats.normal_sessions:,.1f}"))
     else:
         answer += [
-            ("control units", _int(stats["n_control"])),
-            ("units per treatment", _int(stats["n_treatment"])),
-            ("units in total", _int(stats["n_total"])),
-            ("exact solution (control)", f"{stats['n_per_group_exact']:,.2f}"),
+            ("control units", _int(stats.n_control)),
+            ("units per treatment", _int(stats.n_treatment)),
+            ("units in total", _int(stats.n_total)),
+            ("exact solution (control)", f"{stats.n_per_group_exact:,.2f}"),
         ]
     unit = "sessions" if interleaving else "units"
-    answer.append((f"power at these {unit}", f"{stats['power_at_n']:.4f}"))
-    if stats["days"] is not None:
-        answer.append(("days", f"{stats['days']} at {stats['daily_units']:,g} {unit} a day"))
-        if stats["days_note"]:
-            answer.append(("duration note", stats["days_note"]))
+    answer.append((f"power at these {unit}", f"{stats.power_at_n:.4f}"))
+    if stats.days is not None:
+        answer.append(("days", f"{stats.days} at {stats.daily_units:,g} {unit} a day"))
+        if stats.days_note:
+            answer.append(("duration note", stats.days_note))
     blocks: list[Block] = [
         Facts("Design", design),
-        Facts(f"Answer (solved for {stats['solve_for']})", answer),
+        Facts(f"Answer (solved for {stats.solve_for})", answer),
     ]
-    rows = stats["sensitivity"]
+    rows = stats.sensitivity
     if rows:
-        with_days = "days" in rows[0]
+        with_days = rows[0].days is not None
         columns = ["win rate" if interleaving else "MDE (abs)"]
         if not interleaving:
             columns.append("MDE (rel)")
@@ -97,12 +99,12 @@ def sections(report: dict[str, Any]) -> list[Block]:
             columns.append("days")
         table_rows = []
         for row in rows:
-            cells = [fmt_number(row["win_rate"]) if interleaving else _signed(row["mde_abs"])]
+            cells = [fmt_number(row.win_rate) if interleaving else _signed(row.mde_abs)]
             if not interleaving:
-                cells.append(_percent(row["mde_rel"]))
-            cells += [f"{row['effect_size']:.4g}", _int(row["n_per_group"]), _int(row["n_total"])]
+                cells.append(_percent(row.mde_rel))
+            cells += [f"{row.effect_size:.4g}", _int(row.n_per_group), _int(row.n_total)]
             if with_days:
-                cells.append(_int(row["days"]))
+                cells.append(_int(row.days))
             table_rows.append(cells)
         blocks.append(
             Table(

@@ -1,12 +1,17 @@
-"""The result records every command returns and every output format renders."""
+"""The result records every command returns, and the one rule that turns checks into a verdict.
+
+Every check carries the consequence of its failure (:class:`Consequence`), so a new check can
+never be ignored by the verdict: :func:`decide` reads the consequences, not a list of ids.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from abtool.records import Record, clean, optional_key
 
 SCHEMA_VERSION = 1
 
@@ -36,17 +41,49 @@ _EXIT_CODES = {
 }
 
 
+class Consequence(StrEnum):
+    """What a failed check does to the verdict.
+
+    ``rollback`` and ``no_go`` stop the rollout (exit 1), ``hold`` waits for more data (exit 3),
+    ``advisory`` is shown but changes nothing.
+    """
+
+    ROLLBACK = "rollback"
+    NO_GO = "no_go"
+    HOLD = "hold"
+    ADVISORY = "advisory"
+
+    @property
+    def stops(self) -> bool:
+        return self in (Consequence.ROLLBACK, Consequence.NO_GO)
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The verdicts a command speaks: when every check passes, when one stops, when one holds."""
+
+    passed: Verdict
+    stopped: Verdict
+    held: Verdict = Verdict.HOLD
+
+
+SHADOW_VERDICTS = Verdicts(Verdict.GO, Verdict.NO_GO)
+CANARY_VERDICTS = Verdicts(Verdict.PROMOTE, Verdict.ROLLBACK)
+PREFERENCE_VERDICTS = Verdicts(Verdict.GO, Verdict.NO_GO)
+
+
 @dataclass(frozen=True)
 class Check:
     """One line of a checklist.
 
     Attributes:
-        id: stable check id (see the README's JSON table).
+        id: stable check id (see the README's check tables).
         passed: True / False, or None when the check could not be evaluated (skipped).
         value: the measured figure the threshold applies to.
         threshold: the configured limit.
         message: one human sentence: what was measured against what.
-        advisory: a failed advisory check is shown but does not change the verdict.
+        consequence: what a failure does to the verdict (no default: every check says).
+        required: a check that must be evaluated: skipped, it counts as failed.
     """
 
     id: str
@@ -54,7 +91,19 @@ class Check:
     value: float | None
     threshold: float | None
     message: str
-    advisory: bool = False
+    consequence: Consequence
+    required: bool = False
+
+    @property
+    def advisory(self) -> bool:
+        return self.consequence is Consequence.ADVISORY
+
+    @property
+    def failing(self) -> bool:
+        """Whether this check counts against the verdict."""
+        if self.advisory:
+            return False
+        return self.passed is False or (self.passed is None and self.required)
 
     @property
     def status(self) -> str:
@@ -73,19 +122,53 @@ class Check:
             "threshold": clean(self.threshold),
             "message": self.message,
             "advisory": self.advisory,
+            "consequence": self.consequence.value,
         }
 
 
+def decide(checks: Sequence[Check], verdicts: Verdicts) -> Verdict:
+    """The verdict of a checklist: the one rule for every command.
+
+    Any failing check whose consequence stops the rollout gives ``verdicts.stopped``; else any
+    failing ``hold`` check gives ``verdicts.held``; else ``verdicts.passed``. Advisory checks
+    never change it, and a required check that was skipped counts as failing.
+    """
+    failing = [c for c in checks if c.failing]
+    if any(c.consequence.stops for c in failing):
+        return verdicts.stopped
+    if failing:
+        return verdicts.held
+    return verdicts.passed
+
+
+def failing_messages(checks: Sequence[Check], *consequences: Consequence) -> list[str]:
+    """Messages of the failing checks with one of ``consequences``, in checklist order."""
+    return [c.message for c in checks if c.failing and c.consequence in consequences]
+
+
+StatsT = TypeVar("StatsT")
+
+
 @dataclass(frozen=True)
-class Report:
+class Inputs(Record):
+    """What a report read: the paths as given, files resolved, rows scanned."""
+
+    paths: list[str]
+    files: int
+    rows: int
+    log_format: str | None = optional_key()
+
+
+@dataclass(frozen=True)
+class Report(Generic[StatsT]):
     """What a command found: verdict, checklist, statistics, warnings and what it read."""
 
     command: str
     verdict: Verdict
     checks: Sequence[Check]
-    stats: dict[str, Any]
+    stats: StatsT
     warnings: Sequence[str] = ()
-    inputs: dict[str, Any] = field(default_factory=dict)
+    inputs: Record | None = None
     reasons: Sequence[str] = ()
 
     @property
@@ -108,32 +191,7 @@ class Report:
             "exit_code": self.exit_code,
             "reasons": list(self.reasons),
             "checks": [c.to_dict() for c in self.checks],
-            "stats": clean(self.stats),
+            "stats": self.stats.to_dict() if isinstance(self.stats, Record) else clean(self.stats),
             "warnings": list(self.warnings),
-            "inputs": clean(self.inputs),
+            "inputs": self.inputs.to_dict() if self.inputs is not None else {},
         }
-
-
-def verdict_from_checks(checks: Sequence[Check], passed: Verdict, failed: Verdict) -> Verdict:
-    """``failed`` if any gating (non-advisory) check failed, else ``passed``."""
-    if any(c.passed is False and not c.advisory for c in checks):
-        return failed
-    return passed
-
-
-def failed_reasons(checks: Sequence[Check]) -> list[str]:
-    """The messages of gating checks that failed, in checklist order."""
-    return [c.message for c in checks if c.passed is False and not c.advisory]
-
-
-def clean(value: Any) -> Any:
-    """Make a value JSON-safe: numpy scalars to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

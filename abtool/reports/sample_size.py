@@ -12,12 +12,17 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from abtool.commands.sample_size import KINDS, SPEC, SampleSizeOptions, parse_ratio
 from abtool.errors import UsageError
+from abtool.records import Record
 from abtool.reports.result import Report, Verdict
+from abtool.reports.settings import resolve
+from abtool.results.sample_size import SampleSizeStats, SensitivityRow
 from abtool.stats import power as pw
 
-COMMAND = "sample-size"
-KINDS = ("proportion", "continuous", "interleaving")
+__all__ = ["SampleSizeOptions", "duration_days", "parse_ratio", "sample_size_report"]
+
+COMMAND = SPEC.name
 METHODS = {
     "proportion": ("cohen-h", "t-approx"),
     "continuous": ("t-test",),
@@ -32,74 +37,6 @@ METHOD_DESCRIPTIONS = {
 SENSITIVITY_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
 WEEK = 7
 WEEKLY_CYCLES_DAYS = 14
-
-
-@dataclass(frozen=True)
-class SampleSizeOptions:
-    """The planning question (the CLI's flags); see docs/sample-size.md.
-
-    Attributes:
-        kind: "proportion", "continuous" or "interleaving"; None infers it (``sd`` given ->
-            continuous, ``win_rate`` given -> interleaving, else proportion).
-        baseline: control proportion, or control mean of a continuous metric.
-        sd: standard deviation of a continuous metric (per unit).
-        mde: absolute minimum detectable effect (treatment - control).
-        mde_rel: relative minimum detectable effect (fraction of the baseline).
-        win_rate: interleaving: share of decisive sessions the new ranker wins.
-        n: control units (decisive sessions for interleaving); solves for MDE or power.
-        n_total: all units over every group (all sessions for interleaving), instead of n.
-        alpha: family-wise significance level.
-        power: target power.
-        sided: "two" or "one".
-        ratio: treatment units per control unit (a 5% canary: 0.05 / 0.95).
-        variants: number of treatments sharing the control (Bonferroni alpha / variants).
-        method: see METHODS; None picks the first of the kind.
-        daily_units: units (sessions) entering the experiment per day, for the duration.
-        tie_rate: interleaving: share of sessions with no preference (not decisive).
-    """
-
-    kind: str | None = None
-    baseline: float | None = None
-    sd: float | None = None
-    mde: float | None = None
-    mde_rel: float | None = None
-    win_rate: float | None = None
-    n: int | None = None
-    n_total: int | None = None
-    alpha: float = 0.05
-    power: float = 0.8
-    sided: str = "two"
-    ratio: float | None = None
-    variants: int | None = None
-    method: str | None = None
-    daily_units: float | None = None
-    tie_rate: float | None = None
-
-
-def parse_ratio(text: str) -> float:
-    """``--ratio`` as treatment units per control unit: "0.25", "0.05/0.95" or "5:95"."""
-    cleaned = text.strip()
-    for sep in ("/", ":"):
-        if sep in cleaned:
-            left, _, right = cleaned.partition(sep)
-            try:
-                treatment, control = float(left), float(right)
-            except ValueError:
-                break
-            if treatment > 0 and control > 0 and math.isfinite(treatment / control):
-                return treatment / control
-            break
-    else:
-        try:
-            value = float(cleaned)
-        except ValueError:
-            value = math.nan
-        if value > 0 and math.isfinite(value):
-            return value
-    raise UsageError(
-        f"--ratio {text!r}: expected treatment:control as a positive number or a split such "
-        "as 0.05/0.95 or 5:95"
-    )
 
 
 def duration_days(n_total: int, daily_units: float) -> tuple[int, int, str | None]:
@@ -502,11 +439,22 @@ def _interleaving(o: SampleSizeOptions, plan: _Plan) -> tuple[dict[str, Any], li
 # --- the report ------------------------------------------------------------------------------
 
 
-def sample_size_report(options: SampleSizeOptions) -> Report:
+@dataclass(frozen=True)
+class PlanInputs(Record):
+    """What a plan was asked: the options given (not None)."""
+
+    options: dict[str, Any]
+
+
+def sample_size_report(
+    options: SampleSizeOptions | None = None, **settings: Any
+) -> Report[SampleSizeStats]:
     """Answer a planning question: sample size, minimum detectable effect or power.
 
     Args:
         options: the question; exactly one of n / MDE / power is left for the solver.
+        settings: any option named as on the command line, ``_`` for ``-`` (e.g.
+            ``baseline=0.12, mde=0.01``); they override ``options``.
 
     Returns:
         A Report with verdict INFO (exit 0), no checks, and the stats documented in
@@ -516,6 +464,7 @@ def sample_size_report(options: SampleSizeOptions) -> Report:
     Raises:
         UsageError: an option is outside its domain or the options contradict each other.
     """
+    _, options, _ = resolve(SPEC, settings, options=options)
     plan = _validate(options)
     if plan.kind == "interleaving":
         stats, warnings = _interleaving(options, plan)
@@ -528,13 +477,14 @@ def sample_size_report(options: SampleSizeOptions) -> Report:
         stats["days"], stats["days_raw"], stats["days_note"] = days, raw, note
         for row in stats["sensitivity"]:
             row["days"] = duration_days(row["n_total"], options.daily_units)[0]
+    stats["sensitivity"] = [SensitivityRow(**row) for row in stats["sensitivity"]]
     return Report(
         command=COMMAND,
         verdict=Verdict.INFO,
         checks=[],
-        stats=stats,
+        stats=SampleSizeStats(**stats),
         warnings=warnings,
-        inputs={"options": _echo(options)},
+        inputs=PlanInputs(_echo(options)),
         reasons=[_summary(stats)],
     )
 

@@ -3,39 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abtool.config import ShadowThresholds
-from abtool.logs.shadow import ShadowColumns, ShadowData, aggregate_shadow, check_threshold
-from abtool.logs.source import open_log, parse_time
+import numpy as np
+from numpy.typing import NDArray
+
+from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
+from abtool.logs.shadow import ShadowData, aggregate_shadow
+from abtool.logs.source import open_log
 from abtool.prefetch import prefetch
 from abtool.reports.result import (
     Check,
+    Consequence,
+    Inputs,
     Report,
-    Verdict,
-    failed_reasons,
-    verdict_from_checks,
+    decide,
+    failing_messages,
+)
+from abtool.reports.settings import resolve
+from abtool.results.shadow import (
+    Histogram,
+    LabelCounts,
+    LatencyQuantiles,
+    PredictionSummary,
+    ShadowStats,
 )
 from abtool.stats.categorical import label_shift
 from abtool.stats.descriptive import shared_histogram, summarize_sorted
 from abtool.stats.ks import ks_2samp_sorted
+from abtool.times import parse_time
 
-COMMAND = "shadow-report"
-
-
-@dataclass(frozen=True)
-class ShadowOptions:
-    """Analysis options of the shadow report (the CLI's flags)."""
-
-    threshold: float = 0.5
-    segments: Sequence[str] | None = None
-    top: int = 10
-    min_segment_rows: int = 30
-    since: str | None = None
-    until: str | None = None
-    histogram_bins: int = 10
+COMMAND = SPEC.name
 
 
 def shadow_report(
@@ -43,25 +42,31 @@ def shadow_report(
     *,
     columns: ShadowColumns | None = None,
     options: ShadowOptions | None = None,
-    thresholds: ShadowThresholds | None = None,
+    thresholds: ShadowThresholds | dict[str, float] | None = None,
+    config: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Report:
+    **settings: Any,
+) -> Report[ShadowStats]:
     """Compare primary and shadow predictions and run the shadow -> canary checklist.
 
     Args:
         paths: Parquet files, globs or (hive-partitioned) directories.
-        columns: column names, defaults to the DESIGN.md shadow schema.
+        columns: column names, defaults to the documented shadow schema.
         options: decision threshold, segments, time window.
-        thresholds: checklist limits (defaults from the rollout checklist).
+        thresholds: checklist limits (defaults from the rollout checklist), or overrides
+            by check id.
+        config: a TOML file of thresholds, as ``--config``.
         progress: called with a short status line before long steps.
+        settings: any option named as on the command line, ``_`` for ``-`` (e.g.
+            ``threshold=0.6, segment=["country"], time_col="ts"``).
 
     Returns:
         A Report with verdict GO or NO_GO.
     """
-    columns = columns or ShadowColumns()
-    options = options or ShadowOptions()
-    thresholds = thresholds or ShadowThresholds()
-    check_threshold(options.threshold)
+    limits: ShadowThresholds
+    columns, options, limits = resolve(
+        SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
+    )
     prefetch("scipy.stats")
     since = parse_time(options.since, "--since")
     until = parse_time(options.until, "--until")
@@ -80,114 +85,114 @@ def shadow_report(
     if progress:
         progress("Comparing prediction distributions")
     stats = _statistics(data, options)
-    checks = _checks(stats, data, thresholds, columns)
-    verdict = verdict_from_checks(checks, Verdict.GO, Verdict.NO_GO)
+    checks = _checks(stats, data, limits, columns)
+    assert SPEC.verdicts is not None
     return Report(
         command=COMMAND,
-        verdict=verdict,
+        verdict=decide(checks, SPEC.verdicts),
         checks=checks,
         stats=stats,
         warnings=_warnings(data, columns, options),
-        inputs={"paths": [str(p) for p in paths], "files": len(source.files), "rows": data.rows},
-        reasons=failed_reasons(checks) or ["every check passed"],
+        inputs=Inputs([str(p) for p in paths], len(source.files), data.rows),
+        reasons=failing_messages(checks, *Consequence) or ["every check passed"],
     )
 
 
-def _statistics(data: ShadowData, options: ShadowOptions) -> dict[str, Any]:
+def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
     duration_hours = 0.0
     if data.time_min is not None and data.time_max is not None:
         duration_hours = (data.time_max - data.time_min).total_seconds() / 3600.0
-    stats: dict[str, Any] = {
-        "rows": data.rows,
-        "excluded_rows": data.rows - data.valid_rows,
-        "excluded_reasons": data.excluded,
-        "compared_rows": data.valid_rows,
-        "time_start": data.time_min.isoformat() if data.time_min else None,
-        "time_end": data.time_max.isoformat() if data.time_max else None,
-        "duration_hours": duration_hours,
-        "prediction_kind": data.mode,
-    }
+    distribution: dict[str, Any]
     if data.mode == "score":
         ks = ks_2samp_sorted(data.primary_sorted, data.shadow_sorted)
         edges, (hist_p, hist_s) = shared_histogram(
             [data.primary_sorted, data.shadow_sorted], options.histogram_bins
         )
-        stats.update(
-            ks_statistic=ks.statistic,
-            ks_pvalue=ks.pvalue,
-            ks_method=ks.method,
-            decision_threshold=options.threshold,
-            predictions={
-                "primary": summarize_sorted(data.primary_sorted).to_dict(),
-                "shadow": summarize_sorted(data.shadow_sorted).to_dict(),
+        distribution = {
+            "ks_statistic": ks.statistic,
+            "ks_pvalue": ks.pvalue,
+            "ks_method": ks.method,
+            "decision_threshold": options.threshold,
+            "predictions": {
+                role: _summary(values)
+                for role, values in (
+                    ("primary", data.primary_sorted),
+                    ("shadow", data.shadow_sorted),
+                )
             },
-            histogram={"edges": edges, "primary": hist_p, "shadow": hist_s},
-        )
+            "histogram": Histogram(edges, hist_p, hist_s),
+        }
     else:
         labels, counts_p, counts_s = data.label_counts["labels"]
         shift = label_shift(counts_p, counts_s)
-        stats.update(
-            ks_statistic=shift.distance,
-            ks_pvalue=shift.pvalue,
-            ks_method=f"total variation distance; {shift.method}",
-            labels={"values": labels, "primary": counts_p, "shadow": counts_s},
-        )
-    stats.update(
+        distribution = {
+            "ks_statistic": shift.distance,
+            "ks_pvalue": shift.pvalue,
+            "ks_method": f"total variation distance; {shift.method}",
+            "labels": LabelCounts(labels, counts_p, counts_s),
+        }
+    return ShadowStats(
+        rows=data.rows,
+        excluded_rows=data.rows - data.valid_rows,
+        excluded_reasons=data.excluded,
+        compared_rows=data.valid_rows,
+        time_start=data.time_min,
+        time_end=data.time_max,
+        duration_hours=duration_hours,
+        prediction_kind=data.mode,
         agreement_rate=data.agreement_rate,
         mean_abs_disagreement=data.mean_abs_disagreement,
-        segments={
-            column: [
-                {"value": r.value, "rows": r.rows, "mean_abs_disagreement": r.mean_abs_disagreement}
-                for r in rows
-            ]
-            for column, rows in data.segments.items()
-        },
-        latency=data.latency,
+        segments=data.segments,
+        latency={role: LatencyQuantiles(**q) for role, q in data.latency.items()},
         shadow_error_rate=(
             data.shadow_errors / data.rows if data.shadow_errors is not None else None
         ),
         shadow_errors=data.shadow_errors,
+        **distribution,
     )
-    return stats
+
+
+def _summary(values: NDArray[np.float64]) -> PredictionSummary:
+    summary = summarize_sorted(values)
+    return PredictionSummary(summary.n, summary.mean, summary.p5, summary.p50, summary.p95)
 
 
 def _checks(
-    stats: dict[str, Any], data: ShadowData, limits: ShadowThresholds, columns: ShadowColumns
+    stats: ShadowStats, data: ShadowData, limits: ShadowThresholds, columns: ShadowColumns
 ) -> list[Check]:
-    hours = stats["duration_hours"]
+    hours = stats.duration_hours
     checks = [
-        Check(
+        SPEC.make_check(
             "duration",
             hours >= limits.duration,
             hours,
             limits.duration,
             f"shadow ran {hours:.1f} h (need >= {limits.duration:g} h)",
         ),
-        Check(
+        SPEC.make_check(
             "agreement_rate",
-            stats["agreement_rate"] > limits.agreement_rate,
-            stats["agreement_rate"],
+            stats.agreement_rate > limits.agreement_rate,
+            stats.agreement_rate,
             limits.agreement_rate,
-            f"decision agreement {stats['agreement_rate']:.2%} "
-            f"(need > {limits.agreement_rate:.0%})",
+            f"decision agreement {stats.agreement_rate:.2%} (need > {limits.agreement_rate:.0%})",
         ),
     ]
-    d = stats["ks_statistic"]
+    d = stats.ks_statistic
     what = "KS D" if data.mode == "score" else "label distance"
     checks.append(
-        Check(
+        SPEC.make_check(
             "distribution_shift",
             d <= limits.distribution_shift,
             d,
             limits.distribution_shift,
             f"{what} {d:.4f} between primary and shadow (need <= {limits.distribution_shift:g};"
-            f" p = {stats['ks_pvalue']:.3g}, not gated)",
+            f" p = {stats.ks_pvalue:.3g}, not gated)",
         )
     )
-    rate = stats["shadow_error_rate"]
+    rate = stats.shadow_error_rate
     if rate is None:
         checks.append(
-            Check(
+            SPEC.make_check(
                 "shadow_error_rate",
                 None,
                 None,
@@ -197,7 +202,7 @@ def _checks(
         )
     else:
         checks.append(
-            Check(
+            SPEC.make_check(
                 "shadow_error_rate",
                 rate <= limits.shadow_error_rate,
                 rate,
@@ -205,12 +210,12 @@ def _checks(
                 f"shadow error rate {rate:.2%} (need <= {limits.shadow_error_rate:.2%})",
             )
         )
-    latency = stats["latency"]
+    latency = stats.latency
     if "primary" in latency and "shadow" in latency:
-        base, cand = latency["primary"]["p99_ms"], latency["shadow"]["p99_ms"]
+        base, cand = latency["primary"].p99_ms, latency["shadow"].p99_ms
         ratio = cand / base if base > 0 else float("inf")
         checks.append(
-            Check(
+            SPEC.make_check(
                 "latency_p99",
                 ratio <= limits.latency_p99,
                 ratio,
@@ -221,7 +226,7 @@ def _checks(
         )
     else:
         checks.append(
-            Check(
+            SPEC.make_check(
                 "latency_p99",
                 None,
                 None,

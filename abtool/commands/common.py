@@ -1,0 +1,28 @@
+"""Settings that several commands declare alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from abtool.spec import option
+from abtool.times import check_time
+
+
+def since_option() -> Any:
+    """``--since``: keep rows at or after this time."""
+    return option(
+        None,
+        "--since",
+        "Keep rows at or after this ISO time (UTC if naive).",
+        parse=check_time,
+    )
+
+
+def until_option() -> Any:
+    """``--until``: keep rows before this time."""
+    return option(
+        None,
+        "--until",
+        "Keep rows before this ISO time (UTC if naive).",
+        parse=check_time,
+    )

@@ -1,0 +1,207 @@
+"""canary-decide's statistics: variant health, validity, prediction shift, metrics, segments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from abtool.records import Record, flattened, optional_key
+
+
+@dataclass(frozen=True)
+class VariantStats(Record):
+    """Health figures of one variant, over all its requests."""
+
+    name: str
+    requests: int
+    units: int
+    errors: int | None
+    error_rate: float | None
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    prediction_mean: float | None
+
+
+@dataclass(frozen=True)
+class Variants(Record):
+    """Control and treatment side by side."""
+
+    control: VariantStats
+    treatment: VariantStats
+
+
+@dataclass(frozen=True)
+class Health(Record):
+    """What was read, and each variant's health."""
+
+    rows: int
+    excluded_rows: int
+    excluded_reasons: dict[str, int]
+    time_start: datetime | None
+    time_end: datetime | None
+    duration_hours: float | None
+    variants: Variants
+
+
+@dataclass(frozen=True)
+class Validity(Record):
+    """Whether the split is what it should be: sample ratio and consistent assignment."""
+
+    expected_treatment_share: float
+    observed_treatment_share: float | None
+    srm_chi2: float | None
+    srm_pvalue: float | None
+    units: int
+    inconsistent_units: int
+    inconsistent_share: float | None
+    inconsistent_rows: int
+    salt_mismatched_units: int | None
+
+
+@dataclass(frozen=True)
+class PredictionShift(Record):
+    """KS D of the predictions on all rows, and the KS test on the latest of each variant."""
+
+    ks_statistic: float | None
+    ks_pvalue: float | None
+    ks_recent_statistic: float | None
+    ks_recent_n: list[int]
+
+
+@dataclass(frozen=True)
+class LiftStats(Record):
+    """Treatment against control at the randomization unit (delta method); None untested."""
+
+    control_mean: float | None = None
+    treatment_mean: float | None = None
+    lift_abs: float | None = None
+    lift_rel: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    rel_ci_low: float | None = None
+    rel_ci_high: float | None = None
+    z: float | None = None
+    se: float | None = None
+    pvalue: float | None = None
+
+
+@dataclass(frozen=True)
+class UnitCounts(Record):
+    """A count per variant."""
+
+    control: int
+    treatment: int
+
+
+@dataclass(frozen=True)
+class ProportionTest(Record):
+    """Share of units with the metric > 0, compared by a pooled two-proportion z-test."""
+
+    value: str
+    method: str
+    control_rate: float
+    treatment_rate: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    z: float
+    chi2: float
+    pvalue: float
+
+
+@dataclass(frozen=True)
+class WelchStats(Record):
+    """Welch's t-test on per-unit means."""
+
+    diff: float
+    ci_low: float
+    ci_high: float
+    t: float
+    df: float
+    pvalue: float
+
+
+@dataclass(frozen=True)
+class MannWhitneyStats(Record):
+    """The Mann-Whitney U test on per-unit means."""
+
+    u: float
+    pvalue: float
+    prob_superiority: float
+
+
+@dataclass(frozen=True)
+class MeanTest(Record):
+    """Per-unit means compared by Welch's t and Mann-Whitney U."""
+
+    value: str
+    welch: WelchStats
+    mann_whitney: MannWhitneyStats
+
+
+@dataclass(frozen=True)
+class BootstrapStats(Record):
+    """Percentile bootstrap CI over units."""
+
+    replicates: int
+    seed: int
+    ci_low: float
+    ci_high: float
+    rel_ci_low: float
+    rel_ci_high: float
+
+
+@dataclass(frozen=True)
+class Holm(Record):
+    """Holm-adjusted p-value within a family of tests (None: untested)."""
+
+    pvalue_holm: float | None
+    significant: bool | None
+
+
+@dataclass(frozen=True)
+class MetricStats(Record):
+    """One metric: lift with CIs and p at the unit, and the unit-level tests."""
+
+    name: str
+    type: str
+    method: str
+    alpha: float
+    units: UnitCounts
+    rows: UnitCounts
+    missing_rows: int
+    lift: LiftStats = flattened()
+    unit_test: ProportionTest | MeanTest | None = optional_key()
+    bootstrap: BootstrapStats | None = optional_key()
+    holm: Holm | None = flattened(optional=True)
+
+    @property
+    def tested(self) -> bool:
+        return self.lift.pvalue is not None
+
+
+@dataclass(frozen=True)
+class SegmentLift(Record):
+    """The primary metric within one value of a segment column."""
+
+    value: str
+    rows: int
+    units_control: int
+    units_treatment: int
+    lift: LiftStats = flattened()
+    holm: Holm = flattened()
+    regression: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CanaryStats(Record):
+    """Everything canary-decide measured (the JSON ``stats`` object)."""
+
+    health: Health = flattened()
+    validity: Validity = flattened()
+    shift: PredictionShift = flattened()
+    metric: MetricStats | None
+    secondary_metrics: list[MetricStats]
+    segments: dict[str, list[SegmentLift]]
+    stage: float | None
+    next_stage: float | None

@@ -1,0 +1,42 @@
+"""Time options: ``--since`` / ``--until`` values (ISO 8601; naive means UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from abtool.errors import UsageError
+
+
+def iso_time(text: str) -> datetime:
+    """An ISO 8601 date or date-time; naive means UTC.
+
+    Raises:
+        ValueError: the problem, worded to follow the option's name.
+    """
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"'{text}' is not an ISO date or date-time (e.g. 2025-04-29T12:00)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """A --since/--until value as a time (None stays None).
+
+    Raises:
+        UsageError: the value is not an ISO date or date-time (the message names ``option``).
+    """
+    if value is None:
+        return None
+    try:
+        return iso_time(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {exc}") from None
+
+
+def check_time(text: str) -> str:
+    """``text`` itself, once it is known to be an ISO date or date-time (a setting's parse)."""
+    iso_time(text)
+    return text
