@@ -1,7 +1,12 @@
 """abtool: decide from model-rollout logs whether a new ML model may go further.
 
-The library mirrors the command line: each report function reads logs and returns a
-:class:`~abtool.reports.result.Report` whose ``to_dict()`` is the JSON contract.
+The library mirrors the command line: each report function reads a log (a path, a list of
+paths, a Polars or pandas DataFrame) with options named as on the command line, and returns a
+:class:`~abtool.reports.result.Report` whose ``to_dict()`` is the JSON contract::
+
+    import abtool
+    report = abtool.shadow_report("shadow.parquet", threshold=0.6, segment=["country"])
+    report.verdict, report.stats.ks_statistic
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ _LAZY = {
     "ShadowColumns": "abtool.commands.shadow",
     "ShadowThresholds": "abtool.commands.shadow",
     "canary_report": "abtool.reports.canary",
+    "CanaryColumns": "abtool.commands.canary",
+    "CanaryOptions": "abtool.commands.canary",
+    "CanaryThresholds": "abtool.commands.canary",
     "interleave_report": "abtool.reports.interleave",
+    "InterleaveColumns": "abtool.commands.interleave",
+    "InterleaveOptions": "abtool.commands.interleave",
+    "InterleaveThresholds": "abtool.commands.interleave",
+    "open_log": "abtool.engines",
     "team_draft": "abtool.interleaving",
     "balanced": "abtool.interleaving",
     "Interleaving": "abtool.interleaving",
@@ -31,8 +43,15 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from abtool.commands.canary import CanaryColumns, CanaryOptions, CanaryThresholds
+    from abtool.commands.interleave import (
+        InterleaveColumns,
+        InterleaveOptions,
+        InterleaveThresholds,
+    )
     from abtool.commands.sample_size import SampleSizeOptions
     from abtool.commands.shadow import ShadowColumns, ShadowOptions, ShadowThresholds
+    from abtool.engines import open_log
     from abtool.gate.policy import load_policy
     from abtool.gate.run import run_policy
     from abtool.interleaving import Interleaving, balanced, team_draft
@@ -43,7 +62,13 @@ if TYPE_CHECKING:
     from abtool.reports.shadow import shadow_report
 
 __all__ = [
+    "CanaryColumns",
+    "CanaryOptions",
+    "CanaryThresholds",
     "Check",
+    "InterleaveColumns",
+    "InterleaveOptions",
+    "InterleaveThresholds",
     "Interleaving",
     "Report",
     "SampleSizeOptions",
@@ -56,6 +81,7 @@ __all__ = [
     "canary_report",
     "interleave_report",
     "load_policy",
+    "open_log",
     "run_policy",
     "sample_size_report",
     "shadow_report",

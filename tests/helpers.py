@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +27,28 @@ def assert_one_line_error(result: Any, *fragments: str) -> None:
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def differences(old: Any, new: Any, where: str = "$") -> list[str]:
+    """Where ``new`` lacks a key of ``old`` or holds another value."""
+    if isinstance(old, dict):
+        if not isinstance(new, dict):
+            return [f"{where}: was an object, now {type(new).__name__}"]
+        found = []
+        for key, value in old.items():
+            if key not in new:
+                found.append(f"{where}.{key}: missing")
+            else:
+                found += differences(value, new[key], f"{where}.{key}")
+        return found
+    if isinstance(old, list):
+        if not isinstance(new, list) or len(old) != len(new):
+            return [f"{where}: list changed ({old!r:.80} -> {new!r:.80})"]
+        pairs = enumerate(zip(old, new, strict=True))
+        return [d for i, (a, b) in pairs for d in differences(a, b, f"{where}[{i}]")]
+    if isinstance(old, float) and isinstance(new, int | float) and not isinstance(new, bool):
+        if math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-15):
+            return []
+    elif old == new and type(old) is type(new):
+        return []
+    return [f"{where}: {old!r} -> {new!r}"]

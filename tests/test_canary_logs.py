@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from abtool.aggregates.canary import CanaryRequest
+from abtool.assignment import in_treatment
+from abtool.commands.canary import CanaryColumns
+from abtool.engines import open_log
+from abtool.engines.polars.canary_variants import resolve_variants
 from abtool.errors import InputError
-from abtool.logs.canary import CanaryColumns, aggregate_canary, resolve_variants
-from abtool.logs.source import open_log
 from tests.helpers import write_parquet
 
 T0 = datetime(2025, 4, 28)
@@ -49,14 +52,14 @@ def make_log(tmp_path: Path) -> Path:
 
 def aggregate(path: Path, **kwargs):
     defaults = dict(
-        metrics=["clicked"],
-        segments=["country"],
+        metrics=("clicked",),
+        segments=("country",),
         control="v1",
         treatment="v2",
         recent_window=2,
     )
     defaults.update(kwargs)
-    return aggregate_canary(open_log([path]), CanaryColumns(), **defaults)
+    return open_log([path]).canary(CanaryColumns(), CanaryRequest(**defaults))
 
 
 def test_aggregates_value_by_value(tmp_path):
@@ -88,8 +91,12 @@ def test_aggregates_value_by_value(tmp_path):
     assert values == ["DE", "US"]
     us = data.segments["country"][1]
     assert us.rows == 3 and us.control.x.tolist() == [2.0] and us.treatment.units == 0
-    assert sorted(data.unit_ids["control"]) == [1, 4]
-    assert data.unit_ids["treatment"] == [2]
+    # Without a salt nothing is checked; with one, the consistent units (control 1 and 4,
+    # treatment 2) are counted against their md5 buckets.
+    assert data.salt_mismatched_units is None
+    salted = aggregate(make_log(tmp_path), salt="s", treatment_share=0.5)
+    expected = sum(in_treatment("s", u, 0.5) for u in (1, 4)) + (not in_treatment("s", 2, 0.5))
+    assert salted.salt_mismatched_units == expected
 
 
 def test_time_window_applies_before_everything(tmp_path):

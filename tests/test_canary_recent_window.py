@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abtool.logs import canary
+from abtool.engines.polars import canary_variants as canary
 
 
 @pytest.mark.parametrize("chunk", [3, 50, 1_000_000])

@@ -132,8 +132,9 @@ def test_srm_matches_scipy_chisquare(observed, shares):
 def test_recent_window_takes_the_latest_timestamped_predictions(tmp_path):
     from datetime import datetime, timedelta
 
-    from abtool.logs.canary import CanaryColumns, aggregate_canary
-    from abtool.logs.source import open_log
+    from abtool.aggregates.canary import CanaryRequest
+    from abtool.commands.canary import CanaryColumns
+    from abtool.engines import open_log
     from tests.helpers import write_parquet
 
     t0 = datetime(2025, 4, 28)
@@ -158,14 +159,9 @@ def test_recent_window_takes_the_latest_timestamped_predictions(tmp_path):
             "prediction": [r[3] for r in rows],
         },
     )
-    data = aggregate_canary(
-        open_log([path]),
+    data = open_log([path]).canary(
         CanaryColumns(),
-        metrics=[],
-        segments=[],
-        control=None,
-        treatment=None,
-        recent_window=2,
+        CanaryRequest(metrics=(), segments=(), control=None, treatment=None, recent_window=2),
     )
     assert data.control.predictions_sorted.tolist() == [0.1, 0.2, 0.3, 0.4, 0.95]
     assert data.control.recent_sorted.tolist() == [0.3, 0.4]

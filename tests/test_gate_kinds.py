@@ -21,8 +21,8 @@ import pytest
 
 from abtool import commands
 from abtool.commands.common import since_option, until_option
+from abtool.engines.polars.source import open_files
 from abtool.errors import UsageError
-from abtool.logs.source import open_log
 from abtool.records import Record
 from abtool.render.blocks import Block, Facts
 from abtool.reports.result import Consequence, Report, Verdict, Verdicts, decide
@@ -61,7 +61,7 @@ def row_report(
     thresholds: RowThresholds,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    frame = open_log(paths).scan([columns.value]).collect()
+    frame = open_files(paths).scan([columns.value]).collect()
     rows = frame.height
     value = float(getattr(frame[columns.value], options.statistic)())
     enough = rows >= thresholds.min_rows

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from abtool.engines.polars import source
 from abtool.errors import InputError
-from abtool.logs import source
 from tests.helpers import write_parquet
 
 

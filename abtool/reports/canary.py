@@ -18,10 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from abtool.assignment import in_treatment
+from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.commands.canary import SPEC, CanaryColumns, CanaryOptions, CanaryThresholds
-from abtool.logs.canary import CanaryData, aggregate_canary
-from abtool.logs.source import open_log
+from abtool.engines import Engine, LogInput, open_log
 from abtool.reports.canary_checks import canary_checks, signed_percent
 from abtool.reports.canary_metrics import metric_kind, metric_stats, segment_stats, with_holm
 from abtool.reports.result import (
@@ -56,24 +55,27 @@ def next_stage(stage: float) -> float:
 
 
 def canary_report(
-    paths: Sequence[str | Path],
+    data: LogInput,
     *,
     columns: CanaryColumns | None = None,
     options: CanaryOptions | None = None,
     thresholds: CanaryThresholds | dict[str, float] | None = None,
     config: str | Path | None = None,
+    engine: str | Engine | None = None,
     progress: Callable[[str], None] | None = None,
     **settings: Any,
 ) -> Report[CanaryStats]:
     """Run the canary stage gate on a canary / A/B log.
 
     Args:
-        paths: Parquet files, globs or (hive-partitioned) directories.
+        data: Parquet files, globs or (hive-partitioned) directories (a path or a list),
+            a Polars or pandas DataFrame, or a log an engine opened.
         columns: column names, defaults to the documented canary schema.
         options: metrics, variants, stage, segments, time window.
         thresholds: rollback triggers and validity limits (defaults: rollout checklist), or
             overrides by check id.
         config: a TOML file of thresholds, as ``--config``.
+        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``metric=["clicked"], stage=5``).
@@ -85,22 +87,22 @@ def canary_report(
     columns, options, limits = resolve(
         SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
     )
-    source = open_log(paths)
-    data = aggregate_canary(
-        source,
-        columns,
-        metrics=options.metrics,
-        segments=options.segments,
+    request = CanaryRequest(
+        metrics=tuple(options.metrics),
+        segments=tuple(options.segments),
         control=options.control,
         treatment=options.treatment,
         recent_window=int(limits.distribution_shift_window),
         since=parse_time(options.since, "--since"),
         until=parse_time(options.until, "--until"),
-        progress=progress,
+        salt=options.salt,
+        treatment_share=_treatment_share(options),
     )
+    log = open_log(data, engine)
+    data = log.canary(columns, request, progress)
     if progress:
         progress("Computing statistics")
-    kinds = [metric_kind(m, options.metric_type, source.name) for m in data.metrics]
+    kinds = [metric_kind(m, options.metric_type, log.name) for m in data.metrics]
     alpha = limits.primary_metric
     warnings: list[str] = []
     health = _health(data)
@@ -136,7 +138,7 @@ def canary_report(
         checks=checks,
         stats=stats,
         warnings=warnings,
-        inputs=Inputs([str(p) for p in paths], len(source.files), data.rows),
+        inputs=Inputs(list(log.paths), log.files, data.rows),
         reasons=reasons,
     )
 
@@ -173,19 +175,19 @@ def _health(data: CanaryData) -> Health:
     )
 
 
+def _treatment_share(options: CanaryOptions) -> float:
+    """The treatment's expected share of units (--stage; an even split without it)."""
+    return (options.stage if options.stage is not None else 50.0) / 100.0
+
+
 def _validity(data: CanaryData, options: CanaryOptions) -> Validity:
-    share = (options.stage if options.stage is not None else 50.0) / 100.0
+    share = _treatment_share(options)
     chi2 = pvalue = None
     if data.analysed_units:
         srm = sample_ratio_mismatch(
             [data.control.units, data.treatment.units], [1.0 - share, share]
         )
         chi2, pvalue = srm.chi2, srm.pvalue
-    wrong = None
-    if options.salt is not None:
-        salt, ids = options.salt, data.unit_ids
-        wrong = sum(in_treatment(salt, u, share) for u in ids["control"])
-        wrong += sum(not in_treatment(salt, u, share) for u in ids["treatment"])
     return Validity(
         expected_treatment_share=share,
         observed_treatment_share=(
@@ -199,7 +201,7 @@ def _validity(data: CanaryData, options: CanaryOptions) -> Validity:
             data.inconsistent_units / data.total_units if data.total_units else None
         ),
         inconsistent_rows=data.inconsistent_rows,
-        salt_mismatched_units=wrong,
+        salt_mismatched_units=data.salt_mismatched_units,
     )
 
 

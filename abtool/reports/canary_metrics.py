@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from abtool.aggregates.canary import CanaryData, MetricData, UnitSums
 from abtool.errors import UsageError
-from abtool.logs.canary import CanaryData, MetricData, UnitSums
 from abtool.results.canary import (
     BootstrapStats,
     Holm,

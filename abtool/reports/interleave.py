@@ -6,14 +6,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from abtool.aggregates.interleave import InterleaveData
 from abtool.commands.interleave import (
     SPEC,
     InterleaveColumns,
     InterleaveOptions,
     InterleaveThresholds,
 )
-from abtool.logs.interleave import InterleaveData, aggregate_interleave
-from abtool.logs.source import open_log
+from abtool.engines import Engine, LogInput, open_log
 from abtool.reports.result import (
     PREFERENCE_VERDICTS,
     Check,
@@ -35,24 +35,27 @@ METHOD = (
 
 
 def interleave_report(
-    paths: Sequence[str | Path],
+    data: LogInput,
     *,
     columns: InterleaveColumns | None = None,
     options: InterleaveOptions | None = None,
     thresholds: InterleaveThresholds | dict[str, float] | None = None,
     config: str | Path | None = None,
+    engine: str | Engine | None = None,
     progress: Callable[[str], None] | None = None,
     **settings: Any,
 ) -> Report[InterleaveStats]:
     """Credit clicks to the team that contributed each item and test which ranker wins.
 
     Args:
-        paths: Parquet files, globs or (hive-partitioned) directories; long or nested format.
+        data: Parquet files, globs or (hive-partitioned) directories (a path or a list),
+            a Polars or pandas DataFrame, or an opened log; long or nested format.
         columns: column names and team values, defaults to the documented interleaving schema.
         options: team labels for the output, bootstrap resamples, CI level and seed.
         thresholds: minimum decisive sessions and the sign test's alpha, or overrides by
             check id.
         config: a TOML file of thresholds, as ``--config``.
+        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-``.
 
@@ -64,8 +67,8 @@ def interleave_report(
     columns, options, limits = resolve(
         SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
     )
-    source = open_log(paths)
-    data = aggregate_interleave(source, columns, progress=progress)
+    log = open_log(data, engine)
+    data = log.interleave(columns, progress)
     if progress:
         progress("Bootstrapping the preference")
     result = preference(
@@ -87,7 +90,7 @@ def interleave_report(
         checks=checks,
         stats=stats,
         warnings=_warnings(data),
-        inputs=Inputs([str(p) for p in paths], len(source.files), data.rows, data.log_format),
+        inputs=Inputs(list(log.paths), log.files, data.rows, data.log_format),
         reasons=reasons,
     )
 

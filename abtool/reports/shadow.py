@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
-from abtool.logs.shadow import ShadowData, aggregate_shadow
-from abtool.logs.source import open_log
+from abtool.engines import Engine, LogInput, open_log
 from abtool.prefetch import prefetch
 from abtool.reports.result import (
     Check,
@@ -38,24 +38,27 @@ COMMAND = SPEC.name
 
 
 def shadow_report(
-    paths: Sequence[str | Path],
+    data: LogInput,
     *,
     columns: ShadowColumns | None = None,
     options: ShadowOptions | None = None,
     thresholds: ShadowThresholds | dict[str, float] | None = None,
     config: str | Path | None = None,
+    engine: str | Engine | None = None,
     progress: Callable[[str], None] | None = None,
     **settings: Any,
 ) -> Report[ShadowStats]:
     """Compare primary and shadow predictions and run the shadow -> canary checklist.
 
     Args:
-        paths: Parquet files, globs or (hive-partitioned) directories.
+        data: Parquet files, globs or (hive-partitioned) directories (a path or a list),
+            a Polars or pandas DataFrame, or a log an engine opened.
         columns: column names, defaults to the documented shadow schema.
         options: decision threshold, segments, time window.
         thresholds: checklist limits (defaults from the rollout checklist), or overrides
             by check id.
         config: a TOML file of thresholds, as ``--config``.
+        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``threshold=0.6, segment=["country"], time_col="ts"``).
@@ -68,32 +71,28 @@ def shadow_report(
         SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
     )
     prefetch("scipy.stats")
-    since = parse_time(options.since, "--since")
-    until = parse_time(options.until, "--until")
-    source = open_log(paths)
-    data = aggregate_shadow(
-        source,
-        columns,
+    request = ShadowRequest(
         threshold=options.threshold,
         segments=options.segments,
         top=options.top,
         min_segment_rows=options.min_segment_rows,
-        since=since,
-        until=until,
-        progress=progress,
+        since=parse_time(options.since, "--since"),
+        until=parse_time(options.until, "--until"),
     )
+    log = open_log(data, engine)
+    aggregates = log.shadow(columns, request, progress)
     if progress:
         progress("Comparing prediction distributions")
-    stats = _statistics(data, options)
-    checks = _checks(stats, data, limits, columns)
+    stats = _statistics(aggregates, options)
+    checks = _checks(stats, aggregates, limits, columns)
     assert SPEC.verdicts is not None
     return Report(
         command=COMMAND,
         verdict=decide(checks, SPEC.verdicts),
         checks=checks,
         stats=stats,
-        warnings=_warnings(data, columns, options),
-        inputs=Inputs([str(p) for p in paths], len(source.files), data.rows),
+        warnings=_warnings(aggregates, columns, options),
+        inputs=Inputs(list(log.paths), log.files, aggregates.rows),
         reasons=failing_messages(checks, *Consequence) or ["every check passed"],
     )
 

@@ -6,45 +6,23 @@ Polars; everything else is reduced where it lies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
+from abtool.engines.polars.schema import Kind, error_flag, is_text, missing_value, optional, require
+from abtool.engines.polars.source import LogSource, collect_each, owned_column, time_filter
 from abtool.errors import InputError
-from abtool.logs.schema import Kind, error_flag, is_text, missing_value, optional, require
-from abtool.logs.source import LogSource, collect_each, owned_column, time_filter
 from abtool.results.shadow import SegmentDisagreement
 from abtool.stats.descriptive import quantiles_ignoring_nan
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
-
-
-@dataclass
-class ShadowData:
-    """Everything the shadow report needs, reduced from the log."""
-
-    mode: str  # "score" or "label"
-    rows: int
-    valid_rows: int
-    excluded: dict[str, int]
-    time_min: datetime | None
-    time_max: datetime | None
-    agreement_rate: float
-    mean_abs_disagreement: float
-    shadow_errors: int | None
-    latency: dict[str, dict[str, float]]
-    segments: dict[str, list[SegmentDisagreement]]
-    segments_left_out: dict[str, int]
-    primary_sorted: NDArray[np.float64] = field(repr=False)
-    shadow_sorted: NDArray[np.float64] = field(repr=False)
-    label_counts: dict[str, tuple[list[str], list[int], list[int]]] = field(default_factory=dict)
 
 
 def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> list[str]:
@@ -71,13 +49,7 @@ def _looks_like_id(name: str) -> bool:
 def aggregate_shadow(
     source: LogSource,
     columns: ShadowColumns,
-    *,
-    threshold: float,
-    segments: Sequence[str] | None,
-    top: int,
-    min_segment_rows: int,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    request: ShadowRequest,
     progress: Callable[[str], None] | None = None,
 ) -> ShadowData:
     """Validate the schema, then reduce the log to the shadow report's aggregates.
@@ -87,6 +59,8 @@ def aggregate_shadow(
             is empty, or no row has both predictions.
     """
     schema, name = source.schema, source.name
+    threshold = request.threshold
+    top, min_segment_rows = request.top, request.min_segment_rows
     time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
     primary_dtype = require(schema, name, columns.primary, Kind.LABEL, "--primary-col")
     shadow_dtype = require(schema, name, columns.shadow, Kind.LABEL, "--shadow-col")
@@ -101,8 +75,11 @@ def aggregate_shadow(
         for role, col in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
     }
     error_dtype = optional(schema, name, columns.shadow_error, Kind.BOOL_OR_TEXT)
-    if segments is None:
-        segments = default_segments(schema, columns)
+    segments = (
+        list(request.segments)
+        if request.segments is not None
+        else default_segments(schema, columns)
+    )
     for segment in segments:
         require(schema, name, segment, Kind.ANY, "--segment")
 
@@ -117,7 +94,7 @@ def aggregate_shadow(
         needed.append(columns.shadow_error)
 
     frame = source.scan(needed)
-    window = time_filter(columns.time, time_dtype, since, until)
+    window = time_filter(columns.time, time_dtype, request.since, request.until)
     if window is not None:
         frame = frame.filter(window)
 

@@ -1,8 +1,11 @@
-"""Resolve user paths to Parquet files and scan them lazily with only the needed columns."""
+"""A log as Polars reads it: a lazy scan of only the needed columns, and the ways data leaves it.
+
+Data leaves Polars only as aggregates (:func:`collect_each`) or as whole numeric columns filled
+into numpy arrays batch by batch (:func:`owned_columns`).
+"""
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,19 +16,27 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from abtool.errors import InputError, UsageError
+from abtool.engines.polars.files import first_line, resolve_files
+from abtool.errors import InputError
 
-PARQUET_MAGIC = b"PAR1"
 _BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
 class LogSource:
-    """A set of Parquet files read as one log, with the schema they share."""
+    """Parquet files (or an in-memory frame) read as one log, with their schema.
+
+    Attributes:
+        paths: the paths as the user gave them (``<DataFrame>`` for a frame).
+        files: the Parquet files they resolve to (none for a frame).
+        schema: the columns and their types.
+        frame: the in-memory data, when the log is a DataFrame or LazyFrame.
+    """
 
     paths: tuple[str, ...]
     files: tuple[Path, ...]
     schema: dict[str, pl.DataType]
+    frame: pl.LazyFrame | None = None
 
     @property
     def name(self) -> str:
@@ -36,95 +47,31 @@ class LogSource:
 
     def scan(self, columns: Sequence[str]) -> pl.LazyFrame:
         """Lazy scan of only ``columns`` (projection pushdown keeps the rest on disk)."""
-        frame = pl.scan_parquet(
-            [str(f) for f in self.files], hive_partitioning=False, missing_columns="raise"
-        )
+        if self.frame is not None:
+            frame = self.frame
+        else:
+            frame = pl.scan_parquet(
+                [str(f) for f in self.files], hive_partitioning=False, missing_columns="raise"
+            )
         return frame.select([pl.col(c) for c in dict.fromkeys(columns)])
 
 
-def open_log(paths: Sequence[str | Path]) -> LogSource:
-    """Resolve files, globs and (hive-partitioned) directories and check they are Parquet.
+def open_files(paths: Sequence[str | Path]) -> LogSource:
+    """A log of Parquet files, globs or (hive-partitioned) directories.
 
     Raises:
+        UsageError: no path given.
         InputError: a path matches nothing, a file is not Parquet, or files disagree on a
             column's type.
     """
-    if not paths:
-        raise UsageError("no log path given")
-    files: list[Path] = []
-    for raw in paths:
-        files.extend(_expand(str(raw)))
-    files = list(dict.fromkeys(files))
-    for path in files:
-        _check_parquet(path)
-    schema = _shared_schema(files)
+    files, schema = resolve_files(paths)
     return LogSource(tuple(str(p) for p in paths), tuple(files), schema)
 
 
-def _expand(raw: str) -> list[Path]:
-    path = Path(raw)
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _hidden(p, path))
-        if not found:
-            raise InputError(f"{raw}: directory holds no .parquet files")
-        return found
-    if path.is_file():
-        return [path]
-    if glob.has_magic(raw):
-        matches = sorted(Path(m) for m in glob.glob(raw, recursive=True))
-        found = []
-        for match in matches:
-            found.extend(_expand(str(match)) if match.is_dir() else [match])
-        if not found:
-            raise InputError(f"{raw}: pattern matches no files")
-        return found
-    raise InputError(f"{raw}: no such file or directory")
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    # Spark and Hive leave _SUCCESS / .crc companions beside partitions; never read them.
-    return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
-
-
-def _check_parquet(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(4)
-            if size >= 8:
-                handle.seek(-4, 2)
-            tail = handle.read(4)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if size == 0:
-        raise InputError(f"{path}: file is empty (0 bytes), not a Parquet file")
-    if head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
-        raise InputError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
-
-
-def _shared_schema(files: Sequence[Path]) -> dict[str, pl.DataType]:
-    schema: dict[str, pl.DataType] = {}
-    origin: dict[str, Path] = {}
-    for path in files:
-        try:
-            file_schema = pl.read_parquet_schema(path)
-        except Exception as exc:  # polars raises several types for corrupt footers
-            raise InputError(f"{path}: unreadable Parquet ({_first_line(exc)})") from None
-        for column, dtype in file_schema.items():
-            if column in schema and schema[column] != dtype:
-                raise InputError(
-                    f"{path}: column '{column}' is {dtype} but {schema[column]} in "
-                    f"{origin[column]} (mixed schemas)"
-                )
-            if column not in schema:
-                schema[column] = dtype
-                origin[column] = path
-    return schema
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def open_frame(frame: pl.DataFrame | pl.LazyFrame) -> LogSource:
+    """A log held in memory (a notebook's DataFrame or LazyFrame)."""
+    lazy = frame.lazy()
+    return LogSource(("<DataFrame>",), (), dict(lazy.collect_schema()), lazy)
 
 
 def time_filter(
@@ -169,7 +116,7 @@ def collect_each(queries: Sequence[pl.LazyFrame], name: str) -> list[pl.DataFram
     try:
         return [query.collect(engine="streaming") for query in queries]
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{name}: cannot read log ({_first_line(exc)})") from None
+        raise InputError(f"{name}: cannot read log ({first_line(exc)})") from None
 
 
 def owned_column(
@@ -200,7 +147,7 @@ def owned_columns(
         try:
             filled = _fill_from_batches(query, rows)
         except pl.exceptions.PolarsError as exc:
-            raise InputError(f"{name}: cannot read log ({_first_line(exc)})") from None
+            raise InputError(f"{name}: cannot read log ({first_line(exc)})") from None
         if filled is not None:
             return filled
     (table,) = collect_each([query], name)

@@ -7,57 +7,26 @@ detected from the schema: a log with an ``attribution`` column is nested. Nested
 exploded lazily into the long shape (position = 1-based index in ``attribution``), so both
 formats go through one reduction and give identical results on the same sessions.
 
-Everything is reduced in one lazy Polars pass (``pl.collect_all``); only the win/tie counts,
-per-team and per-position click counts and the validation counts leave Polars.
+The log is reduced by four small lazy queries on the streaming engine, one at a time
+(:func:`~abtool.engines.polars.source.collect_each`, whose errors name the log); only the
+win/tie counts, per-team and per-position click counts and the validation counts leave Polars.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from abtool.aggregates.interleave import InterleaveData, PositionRow
 from abtool.commands.interleave import InterleaveColumns
+from abtool.engines.polars.schema import Kind, is_text, require
+from abtool.engines.polars.source import LogSource, collect_each
 from abtool.errors import InputError
-from abtool.logs.schema import Kind, is_text, require
-from abtool.logs.source import LogSource
 
 LONG = "long"
 NESTED = "nested"
-
-
-@dataclass(frozen=True)
-class PositionRow:
-    """Impressions and clicks at one position, split by team."""
-
-    position: int
-    shown_a: int
-    shown_b: int
-    clicks_a: int
-    clicks_b: int
-
-
-@dataclass
-class InterleaveData:
-    """Everything the interleave report needs, reduced from the log."""
-
-    log_format: str
-    rows: int
-    sessions: int
-    wins_a: int
-    wins_b: int
-    ties: int
-    no_click_sessions: int
-    unbalanced_sessions: int
-    shown_a: int
-    shown_b: int
-    clicks_a: int
-    clicks_b: int
-    positions: list[PositionRow] = field(default_factory=list)
-    excluded: dict[str, int] = field(default_factory=dict)
-    assumed: dict[str, int] = field(default_factory=dict)
 
 
 def detect_format(schema: dict[str, pl.DataType], columns: InterleaveColumns) -> str:
@@ -123,12 +92,9 @@ def aggregate_interleave(
     )
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    try:
-        check_frame, dup_frame, total_frame, positions = pl.collect_all(
-            [checks, duplicates, totals, by_position]
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{source.name}: cannot read log ({str(exc).splitlines()[0]})") from None
+    check_frame, dup_frame, total_frame, positions = collect_each(
+        [checks, duplicates, totals, by_position], source.name
+    )
     check_row = check_frame.row(0, named=True)
     dup_row = dup_frame.row(0, named=True)
     total_row = total_frame.row(0, named=True)

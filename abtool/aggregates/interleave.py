@@ -1,0 +1,37 @@
+"""The aggregates of an interleaving log that interleave-report needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    """Impressions and clicks at one position, split by team."""
+
+    position: int
+    shown_a: int
+    shown_b: int
+    clicks_a: int
+    clicks_b: int
+
+
+@dataclass(frozen=True)
+class InterleaveData:
+    """Per-session credit outcomes and click counts, reduced from the log."""
+
+    log_format: str
+    rows: int
+    sessions: int
+    wins_a: int
+    wins_b: int
+    ties: int
+    no_click_sessions: int
+    unbalanced_sessions: int
+    shown_a: int
+    shown_b: int
+    clicks_a: int
+    clicks_b: int
+    positions: list[PositionRow] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
+    assumed: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,78 @@
+"""The Polars engine (default): lazy, streaming Polars scans of local Parquet files or frames."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from abtool.aggregates.canary import CanaryData, CanaryRequest
+from abtool.aggregates.interleave import InterleaveData
+from abtool.aggregates.shadow import ShadowData, ShadowRequest
+from abtool.commands.canary import CanaryColumns
+from abtool.commands.interleave import InterleaveColumns
+from abtool.commands.shadow import ShadowColumns
+from abtool.engines.base import Progress
+from abtool.engines.polars.source import LogSource, open_files, open_frame
+
+
+@dataclass(frozen=True)
+class PolarsLog:
+    """A log on the Polars engine (see :class:`abtool.engines.base.Log`)."""
+
+    source: LogSource
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def paths(self) -> Sequence[str]:
+        return self.source.paths
+
+    @property
+    def files(self) -> int:
+        return len(self.source.files)
+
+    def shadow(
+        self, columns: ShadowColumns, request: ShadowRequest, progress: Progress = None
+    ) -> ShadowData:
+        from abtool.engines.polars.shadow import aggregate_shadow
+
+        return aggregate_shadow(self.source, columns, request, progress)
+
+    def canary(
+        self, columns: CanaryColumns, request: CanaryRequest, progress: Progress = None
+    ) -> CanaryData:
+        from abtool.engines.polars.canary import aggregate_canary
+
+        return aggregate_canary(self.source, columns, request, progress)
+
+    def interleave(self, columns: InterleaveColumns, progress: Progress = None) -> InterleaveData:
+        from abtool.engines.polars.interleave import aggregate_interleave
+
+        return aggregate_interleave(self.source, columns, progress=progress)
+
+
+class PolarsEngine:
+    """Opens local Parquet files, globs, hive folders, or in-memory frames."""
+
+    name = "polars"
+
+    def open(self, data: Any) -> PolarsLog:
+        if isinstance(data, pl.DataFrame | pl.LazyFrame):
+            return PolarsLog(open_frame(data))
+        if _is_pandas(data):
+            return PolarsLog(open_frame(pl.from_pandas(data)))
+        if isinstance(data, str | os.PathLike):
+            return PolarsLog(open_files([os.fspath(data)]))
+        return PolarsLog(open_files([os.fspath(p) for p in data]))
+
+
+def _is_pandas(data: Any) -> bool:
+    # Checked by name: importing pandas to ask isinstance would cost every other caller.
+    module = type(data).__module__
+    return module.split(".")[0] == "pandas" and type(data).__name__ == "DataFrame"

@@ -1,0 +1,105 @@
+"""canary-decide on Polars: per-unit metric sums, for the whole log and per segment value.
+
+The unit table has one row per unit (grouping by the unit alone is cheaper than by unit and
+variant); a unit seen under both variants is *inconsistent* and left out of every unit-level
+comparison, never counted in both groups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from abtool.aggregates.canary import SegmentData, UnitSums
+from abtool.commands.canary import CanaryColumns
+from abtool.engines.polars.canary_variants import TREATED, is_role
+from abtool.engines.polars.schema import missing_value
+
+MIXED = "__mixed"
+
+
+def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
+    valid = ~missing_value(metric, dtype)
+    return [
+        pl.col(metric).cast(pl.Float64).fill_nan(None).sum().alias(f"{metric}__x"),
+        valid.sum().alias(f"{metric}__y"),
+    ]
+
+
+def unit_table(
+    frame: pl.LazyFrame, columns: CanaryColumns, metric_dtypes: dict[str, pl.DataType]
+) -> pl.LazyFrame:
+    treated_rows = pl.col(TREATED).sum()
+    aggregations = [
+        pl.len().alias("rows"),
+        (treated_rows > 0).alias(TREATED),
+        ((treated_rows > 0) & (treated_rows < pl.len())).alias(MIXED),
+    ]
+    for metric, dtype in metric_dtypes.items():
+        valid = ~missing_value(metric, dtype)
+        value = pl.col(metric).cast(pl.Float64)
+        aggregations += _metric_sums(metric, dtype)
+        # Per-unit counts of values other than 0/1 and of missing values: summed over the
+        # units they decide the metric's kind and its missing rows without another scan.
+        aggregations += [
+            (valid & (value != 0.0) & (value != 1.0)).sum().alias(f"{metric}__other"),
+            (~valid).sum().alias(f"{metric}__missing"),
+        ]
+    # One row per unit (grouping by the unit alone is cheaper than by unit and variant); the
+    # sums of a unit seen under both variants mix them, but such units are left out.
+    return frame.group_by(columns.unit).agg(aggregations)
+
+
+def metric_kinds(units: pl.DataFrame, metric_dtypes: dict[str, pl.DataType]) -> dict[str, Any]:
+    """Per metric: whether every value is 0/1 (a proportion) and how many rows miss it."""
+    if not metric_dtypes:
+        return {}
+    aggregations = []
+    for metric in metric_dtypes:
+        aggregations += [
+            (pl.col(f"{metric}__other").sum() == 0).alias(f"{metric}__binary"),
+            pl.col(f"{metric}__missing").sum().alias(f"{metric}__missing"),
+        ]
+    return units.select(aggregations).row(0, named=True)
+
+
+def segment_table(
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    segment: str,
+    values: list[str],
+    metric: str,
+    metric_dtypes: dict[str, pl.DataType],
+) -> pl.LazyFrame:
+    value = pl.col(segment).cast(pl.String)
+    return (
+        frame.filter(value.is_in(values))
+        .group_by([value.alias("value"), columns.unit, TREATED])
+        .agg([pl.len().alias("rows"), *_metric_sums(metric, metric_dtypes[metric])])
+    )
+
+
+def unit_sums(units: pl.DataFrame, role: str, metric: str) -> UnitSums:
+    mine = units.filter(is_role(role) & (pl.col(f"{metric}__y") > 0))
+    return UnitSums(
+        mine[f"{metric}__x"].cast(pl.Float64).to_numpy(),
+        mine[f"{metric}__y"].cast(pl.Float64).to_numpy(),
+    )
+
+
+def segments_of(
+    table: pl.DataFrame, inconsistent: pl.DataFrame, unit: str, metric: str
+) -> list[SegmentData]:
+    table = table.join(inconsistent, on=unit, how="anti").sort(unit)  # stable digits
+    rows_by_value = table.group_by("value").agg(pl.col("rows").sum())
+    ordered = rows_by_value.sort(["rows", "value"], descending=[True, False])
+    return [
+        SegmentData(
+            value=str(value),
+            rows=int(rows),
+            control=unit_sums(table.filter(pl.col("value") == value), "control", metric),
+            treatment=unit_sums(table.filter(pl.col("value") == value), "treatment", metric),
+        )
+        for value, rows in ordered.iter_rows()
+    ]

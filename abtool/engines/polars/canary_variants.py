@@ -1,0 +1,246 @@
+"""canary-decide on Polars: which values are control and treatment, and each variant's health.
+
+Each variant's time and prediction columns are read once into preallocated numpy arrays
+(16 bytes a row of the variant) and sorted in place: the time range, the prediction mean,
+the sorted predictions for the KS statistic and the most recent predictions for the KS test
+all come from that one read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from abtool.aggregates.canary import VariantData
+from abtool.commands.canary import CanaryColumns
+from abtool.engines.polars.schema import error_flag, missing_value
+from abtool.engines.polars.source import owned_column, owned_columns
+from abtool.errors import InputError
+from abtool.stats.descriptive import quantiles_ignoring_nan
+
+ROLES = ("control", "treatment")
+TREATED = "__treated"
+"""The boolean role column: True for treatment (groups and filters faster than a label)."""
+
+_RECENT_CHUNK = 1_000_000
+_NO_TIME = np.iinfo(np.int64).min  # stands for a null timestamp in the physical values
+_LATEST = np.iinfo(np.int64).max
+
+
+def is_role(role: str) -> pl.Expr:
+    """Rows (or units) of ``role``."""
+    return pl.col(TREATED) if role == "treatment" else ~pl.col(TREATED)
+
+
+def resolve_variants(
+    present: Sequence[str], control: str | None, treatment: str | None, source: str, column: str
+) -> tuple[str, str]:
+    """Pick the control and treatment values of the variant column.
+
+    Unnamed, the two values present are taken in sorted order (``v1`` control, ``v2``
+    treatment); one named, the other is the single remaining value.
+
+    Raises:
+        InputError: a named value is absent, or there are not exactly two values to pick from.
+    """
+    values = sorted(present)
+    shown = ", ".join(values) or "none"
+    for option, name in (("--control", control), ("--treatment", treatment)):
+        if name is not None and name not in values:
+            raise InputError(
+                f"{source}: {option} '{name}' not found in column '{column}' (values: {shown})"
+            )
+    if control is not None and treatment is not None:
+        if control == treatment:
+            raise InputError(f"{source}: --control and --treatment are both '{control}'")
+        return control, treatment
+    if len(values) < 2:
+        raise InputError(
+            f"{source}: column '{column}' holds {len(values)} variant(s) ({shown}); "
+            "a canary needs a control and a treatment"
+        )
+    named = control if control is not None else treatment
+    others = [v for v in values if v != named]
+    if len(others) != (2 if named is None else 1):
+        raise InputError(
+            f"{source}: column '{column}' holds {len(values)} variants ({shown}); "
+            "name them with --control and --treatment"
+        )
+    if control is not None:
+        return control, others[0]
+    if treatment is not None:
+        return others[0], treatment
+    return others[0], others[1]
+
+
+def excluded_rows(
+    by_variant: pl.DataFrame, chosen: tuple[str, str], columns: CanaryColumns
+) -> dict[str, int]:
+    excluded: dict[str, int] = {}
+    for row in by_variant.iter_rows(named=True):
+        value, count, null_units = row["variant"], int(row["rows"]), int(row["null_units"])
+        if value is None:
+            excluded[f"null {columns.variant}"] = count
+        elif value not in chosen:
+            excluded[f"{columns.variant} = {value}"] = count
+        elif null_units:
+            key = f"null {columns.unit}"
+            excluded[key] = excluded.get(key, 0) + null_units
+    return excluded
+
+
+def variant_summary(
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    latency_dtype: pl.DataType | None,
+    error_dtype: pl.DataType | None,
+) -> pl.LazyFrame:
+    """Requests, errors and latency per variant (time and prediction: :func:`_variant_rows`)."""
+    aggregations = [pl.len().alias("requests")]
+    if error_dtype is not None:
+        aggregations.append(error_flag(columns.error, error_dtype).sum().alias("errors"))
+    if latency_dtype is not None:
+        # The quantiles come from each variant's column (see aggregate_canary): a quantile
+        # inside this streaming group-by held the whole column and more (2.3 GB at 50M rows).
+        valid = ~missing_value(columns.latency, latency_dtype)
+        aggregations.append((~valid).sum().alias(f"missing:{columns.latency}"))
+    return frame.group_by(TREATED).agg(aggregations)
+
+
+def variant_rows(
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    time_dtype: pl.DataType,
+    has_prediction: bool,
+    rows: int,
+    window: int,
+    name: str,
+) -> tuple[dict[str, Any], tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    """One variant's time range and prediction mean; its valid predictions sorted, and its
+    ``window`` most recent ones sorted.
+
+    The prediction and time columns are read here anyway (for the sort), so their figures are
+    computed from them rather than decoded a second time by the summary query. Both are read
+    in one pass into preallocated numpy arrays (:func:`owned_columns`), so the peak is the two
+    columns, 16 bytes a row of the variant, and the predictions are sorted in place.
+    """
+    physical_time = pl.col(columns.time).to_physical().cast(pl.Int64).fill_null(_NO_TIME)
+    if has_prediction:
+        prediction = pl.col(columns.prediction).cast(pl.Float64)
+        stamps, values = owned_columns(frame, [physical_time, prediction], name, rows)
+    else:
+        stamps = owned_column(frame, physical_time, name, rows)
+    has_time = stamps != _NO_TIME
+    timed = int(np.count_nonzero(has_time))
+    figures: dict[str, Any] = {
+        # where= rather than stamps[has_time]: no copy of the column.
+        "time_min": _as_time(stamps.min(where=has_time, initial=_LATEST), time_dtype)
+        if timed
+        else None,
+        "time_max": _as_time(stamps.max(where=has_time, initial=_NO_TIME), time_dtype)
+        if timed
+        else None,
+        "missing_time": len(stamps) - timed,
+        "pred_mean": None,
+        "missing_prediction": 0,
+    }
+    empty = np.empty(0, dtype=np.float64)
+    if not has_prediction:
+        return figures, (empty, empty)
+    valid = ~np.isnan(values)  # nulls arrive as NaN
+    valid_rows = int(np.count_nonzero(valid))
+    figures["missing_prediction"] = len(values) - valid_rows
+    recent = _recent(values, stamps, valid & has_time, window)
+    del stamps, has_time
+    values.sort()  # NaN (missing) last
+    values = values[:valid_rows]
+    figures["pred_mean"] = float(values.mean()) if valid_rows else None
+    recent.sort()
+    return figures, (values, recent)
+
+
+def latency_quantiles(
+    frame: pl.LazyFrame, column: str, rows: int, name: str
+) -> dict[str, dict[str, float]]:
+    """p50 and p99 latency of each variant, from one read of the column and the role flag.
+
+    Outside the streaming group-by, where a quantile held the whole column and more (2.3 GB
+    at 50M rows): here the column (8 bytes a row), the flag and a copy of the treatment's
+    values are alive, and the control's are partitioned in place (the treatment's set to NaN).
+    """
+    latency, treated = owned_columns(
+        frame, [pl.col(column).cast(pl.Float64), pl.col(TREATED)], name, rows
+    )
+    treated_latency = latency[treated]
+    latency[treated] = np.nan
+    wanted = {"p50": 0.50, "p99": 0.99}
+    return {
+        "control": quantiles_ignoring_nan(latency, wanted),
+        "treatment": quantiles_ignoring_nan(treated_latency, wanted),
+    }
+
+
+def _as_time(physical: np.int64, dtype: pl.DataType) -> Any:
+    """A physical (integer) time value back as the column's Python date or datetime."""
+    return pl.Series([int(physical)], dtype=pl.Int64).cast(dtype).item()
+
+
+def _recent(
+    predictions: NDArray[np.float64],
+    stamps: NDArray[np.int64],
+    eligible: NDArray[np.bool_],
+    window: int,
+) -> NDArray[np.float64]:
+    """The ``window`` eligible predictions with the latest times.
+
+    The cut-off time is found chunk by chunk (memory O(chunk + window), not O(rows)); rows at
+    exactly the cut-off are taken in log order until the window is full.
+    """
+    if int(np.count_nonzero(eligible)) <= window:
+        return predictions[eligible].copy()
+    top = np.empty(0, dtype=stamps.dtype)
+    for start in range(0, len(stamps), _RECENT_CHUNK):
+        chunk = stamps[start : start + _RECENT_CHUNK][eligible[start : start + _RECENT_CHUNK]]
+        top = np.concatenate([top, chunk])
+        if len(top) > window:
+            top = np.partition(top, len(top) - window)[len(top) - window :]
+    cutoff = top.min()
+    later = eligible & (stamps > cutoff)
+    room = window - int(np.count_nonzero(later))
+    at_cutoff = np.flatnonzero(eligible & (stamps == cutoff))[:room]
+    return np.concatenate([predictions[later], predictions[at_cutoff]])
+
+
+def variant_data(
+    name: str,
+    summary: dict[str, Any],
+    units: int,
+    predictions: tuple[NDArray[np.float64], NDArray[np.float64]],
+    has_latency: bool,
+    has_error: bool,
+) -> VariantData:
+    """One variant's record from its summary row (requests, errors, latency, figures)."""
+    return VariantData(
+        name=name,
+        requests=int(summary.get("requests", 0)),
+        units=units,
+        errors=int(summary.get("errors") or 0) if has_error else None,
+        latency_p50_ms=_float(summary.get("p50")) if has_latency else None,
+        latency_p99_ms=_float(summary.get("p99")) if has_latency else None,
+        prediction_mean=_float(summary.get("pred_mean")),
+        missing={
+            key.removeprefix("missing:"): int(n)
+            for key, n in summary.items()
+            if key.startswith("missing:") and n
+        },
+        predictions_sorted=predictions[0],
+        recent_sorted=predictions[1],
+    )
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -1,1 +1,0 @@
-"""Reading logs: resolve paths, validate schemas, scan Parquet lazily and aggregate in Polars."""
