@@ -210,9 +210,7 @@ def test_spotify_non_inferiority_decrease() -> None:
     assert result.reject
 
 
-@pytest.mark.parametrize(
-    ("direction", "bound"), [("increase", -0.0723), ("decrease", 0.0207)]
-)
+@pytest.mark.parametrize(("direction", "bound"), [("increase", -0.0723), ("decrease", 0.0207)])
 def test_spotify_one_sided_without_margin(direction: str, bound: float) -> None:
     # non_inferiority_margins=(None, "increase") / (None, "decrease"): one-sided, null 0
     est = spotify_estimate()
