@@ -166,3 +166,16 @@ def test_tuning_units_for_plan() -> None:
     assert tuning_units_for_plan(1) == 1
     with pytest.raises(ValueError):
         tuning_units_for_plan(0)
+
+
+def test_importing_the_package_does_not_import_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, abtool.stats.inference, abtool.stats.inference.margins, "
+        "abtool.stats.inference.detectable, abtool.stats.inference.novelty, "
+        "abtool.stats.inference.preference; print('scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
