@@ -179,3 +179,12 @@ def test_importing_the_package_does_not_import_scipy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_tuning_is_forgiving_as_documented() -> None:
+    # tuning_units_for_plan's docstring: N* within a factor of 3 costs at most 6% width.
+    for alternative in ("two-sided", "greater"):
+        best = ConfidenceSequence(0.05, 5000).halfwidth(1.0, 5000, alternative)  # type: ignore[arg-type]
+        for factor in (1 / 3, 1 / 2, 2, 3):
+            other = ConfidenceSequence(0.05, 5000 * factor).halfwidth(1.0, 5000, alternative)  # type: ignore[arg-type]
+            assert 1.0 < float(other / best) <= 1.06
