@@ -96,11 +96,25 @@ def ratio_estimate(numerators: ArrayLike, denominators: ArrayLike) -> RatioEstim
     return RatioEstimate(n, float(x.sum()), float(y.sum()), ratio, max(variance, 0.0))
 
 
+def relative_lift_se(control: RatioEstimate, treatment: RatioEstimate) -> float:
+    """Delta-method se of ``R_t / R_c - 1``: ``sqrt(Var(R_t)/R_c**2 + R_t**2 Var(R_c)/R_c**4)``.
+
+    NaN when the control ratio is 0.
+    """
+    if control.ratio == 0:
+        return float("nan")
+    rel_var = (
+        treatment.variance / control.ratio**2
+        + treatment.ratio**2 * control.variance / control.ratio**4
+    )
+    return float(np.sqrt(rel_var))
+
+
 def ratio_lift(control: RatioEstimate, treatment: RatioEstimate, alpha: float = 0.05) -> Lift:
     """Absolute and relative lift of two independent ratio estimates, Wald z-test and CIs.
 
-    The relative lift's variance is the delta method applied to ``R_t / R_c``:
-    ``Var(R_t)/R_c**2 + R_t**2 Var(R_c)/R_c**4``.
+    The relative lift's variance is the delta method applied to ``R_t / R_c``
+    (:func:`relative_lift_se`).
     """
     # scipy.special's ufuncs are what scipy.stats.norm evaluates (same digits), without the
     # second of import time scipy.stats costs.
@@ -117,11 +131,7 @@ def ratio_lift(control: RatioEstimate, treatment: RatioEstimate, alpha: float = 
         pvalue = 1.0 if diff == 0 else 0.0
     if control.ratio != 0:
         rel = treatment.ratio / control.ratio - 1.0
-        rel_var = (
-            treatment.variance / control.ratio**2
-            + treatment.ratio**2 * control.variance / control.ratio**4
-        )
-        rel_se = float(np.sqrt(rel_var))
+        rel_se = relative_lift_se(control, treatment)
         rel_low, rel_high = rel - z_crit * rel_se, rel + z_crit * rel_se
     else:
         rel = rel_low = rel_high = float("nan")
