@@ -86,7 +86,7 @@ def test_mean_metric_equals_tea_tasting_cuped(seed: int):
     assert_equals_tea_tasting(result.adjusted, tea_tasting(frame, "Mean", "x", "xc"))
     assert_equals_tea_tasting(result.unadjusted, tea_tasting(frame, "Mean", "x"))
     assert result.theta_missing == 0.0 and result.units_without_pre == 0
-    assert result.variance_reduction > 5.0  # the covariate is informative here
+    assert result.variance_reduction_pct > 5.0  # the covariate is informative here
 
 
 @pytest.mark.parametrize("new_share", [0.0, 0.2])
@@ -156,7 +156,7 @@ def test_missing_indicator_equals_ols_and_a_z_test_of_the_adjusted_values():
     # Every unit is kept, and the indicator reduces variance beyond covariate 0 alone.
     assert result.units == len(frame) and result.units_without_pre == int((~frame.has_pre).sum())
     zero_only = cuped(control, treatment, missing_indicator=False)
-    assert result.variance_reduction > zero_only.variance_reduction
+    assert result.variance_reduction_pct > zero_only.variance_reduction_pct
     assert result.unadjusted == zero_only.unadjusted
 
 
@@ -177,7 +177,7 @@ def test_variance_reduction_is_about_rho_squared():
     pre = rng.normal(size=(2, n))
     x = rho * pre + np.sqrt(1 - rho**2) * rng.normal(size=(2, n))
     result = cuped(CupedArm.mean(x[0], pre[0]), CupedArm.mean(x[1] + 0.01, pre[1]))
-    assert result.variance_reduction == pytest.approx(100 * rho**2, abs=1.0)
+    assert result.variance_reduction_pct == pytest.approx(100 * rho**2, abs=1.0)
     assert result.theta == pytest.approx(rho, abs=0.01)
     assert result.adjusted.se < result.unadjusted.se
 
@@ -186,7 +186,7 @@ def test_degenerate_covariates_leave_the_estimate_unadjusted():
     rng = np.random.default_rng(9)
     x = rng.normal(size=(2, 50))
     constant = cuped(CupedArm.mean(x[0], np.ones(50)), CupedArm.mean(x[1], np.ones(50)))
-    assert constant.theta == 0.0 and constant.variance_reduction == 0.0
+    assert constant.theta == 0.0 and constant.variance_reduction_pct == 0.0
     assert constant.adjusted.lift_abs == pytest.approx(constant.unadjusted.lift_abs, rel=1e-12)
     none = np.zeros(50, bool)
     nobody = cuped(CupedArm.mean(x[0], x[0], none), CupedArm.mean(x[1], x[1], none))
@@ -220,5 +220,5 @@ def test_to_dict_is_plain_data():
     d = result.to_dict()
     assert isinstance(result, CupedResult)
     assert set(d["adjusted"]) == set(LiftEstimate.__dataclass_fields__)
-    assert d["variance_reduction_pct"] == result.variance_reduction
+    assert d["variance_reduction_pct"] == result.variance_reduction_pct
     assert all(type(v) is float for v in d["adjusted"].values())

@@ -150,7 +150,7 @@ class CupedResult:
         unadjusted: the plain delta-method estimate on the same units.
         theta: coefficient of the pre-period covariate (pooled over both arms).
         theta_missing: coefficient of the no-pre-period indicator (0 when not used).
-        variance_reduction: ``100 (1 - se_adjusted**2 / se_unadjusted**2)``, percent.
+        variance_reduction_pct: ``100 (1 - se_adjusted**2 / se_unadjusted**2)``, percent.
         control_units, treatment_units: units analysed per arm (all kept).
         units_without_pre: units of both arms without pre-period data.
         alpha: 1 - confidence level of the CIs.
@@ -160,7 +160,7 @@ class CupedResult:
     unadjusted: LiftEstimate
     theta: float
     theta_missing: float
-    variance_reduction: float
+    variance_reduction_pct: float
     control_units: int
     treatment_units: int
     units_without_pre: int
@@ -176,7 +176,7 @@ class CupedResult:
             "unadjusted": self.unadjusted.to_dict(),
             "theta": self.theta,
             "theta_missing": self.theta_missing,
-            "variance_reduction_pct": self.variance_reduction,
+            "variance_reduction_pct": self.variance_reduction_pct,
             "control_units": self.control_units,
             "treatment_units": self.treatment_units,
             "units_without_pre": self.units_without_pre,
@@ -237,7 +237,7 @@ def cuped(
         unadjusted=unadjusted_lift,
         theta=coefficient.get(_pre_period, 0.0),
         theta_missing=coefficient.get(_no_pre_period, 0.0),
-        variance_reduction=reduction,
+        variance_reduction_pct=reduction,
         control_units=control.units,
         treatment_units=treatment.units,
         units_without_pre=int((~control.has_pre).sum() + (~treatment.has_pre).sum()),
