@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import tea_tasting as tt  # the dev extra's peer implementation
 from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from statsmodels.tools import add_constant
 
 from abtool.stats.cuped import CupedArm, CupedResult, LiftEstimate, cuped
 from abtool.stats.ratio import ratio_estimate, ratio_lift
-
-pd = pytest.importorskip("pandas")
-tt = pytest.importorskip("tea_tasting")
 
 REL = 1e-9
 
