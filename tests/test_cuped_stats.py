@@ -102,6 +102,15 @@ def test_ratio_metric_equals_tea_tasting_cuped(new_share: float):
         assert default.adjusted == result.adjusted and default.theta_missing == 0.0
 
 
+def test_ratio_metric_with_a_per_unit_covariate_equals_tea_tasting():
+    # RatioOfMeans(numer, denom, numer_covariate) with no covariate denominator.
+    frame = users(11, new_share=0.0)
+    frame["rate"] = frame.xc / frame.yc
+    control, treatment = (CupedArm.ratio(d.x, d.y, d.rate) for _, d in frame.groupby("variant"))
+    theirs = tea_tasting(frame, "RatioOfMeans", "x", "y", "rate")
+    assert_equals_tea_tasting(cuped(control, treatment).adjusted, theirs)
+
+
 def test_confidence_level_follows_alpha():
     frame = users(4, new_share=0.0)
     result = cuped(*arms(frame, "ratio"), alpha=0.1)
@@ -206,6 +215,8 @@ def test_bad_input_is_refused():
         cuped(CupedArm.mean([1, 2], [1, 2]), CupedArm.ratio([1, 2], [1, 1], [1, 2], [1, 1]))
     with pytest.raises(ValueError, match="one length"):
         CupedArm.mean([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="has_pre only"):
+        CupedArm.ratio([1, 2], [1, 1], [1, 2], [1, 1], has_pre=[True, True])
     with pytest.raises(ValueError, match="positive"):
         cuped(
             CupedArm.ratio([1, 2], [0, 0], [1, 2], [1, 1]),

@@ -91,19 +91,35 @@ class CupedArm:
 
     @classmethod
     def ratio(
-        cls, sums: ArrayLike, counts: ArrayLike, pre_sums: ArrayLike, pre_counts: ArrayLike
+        cls,
+        sums: ArrayLike,
+        counts: ArrayLike,
+        pre_sums: ArrayLike,
+        pre_counts: ArrayLike | None = None,
+        has_pre: ArrayLike | None = None,
     ) -> CupedArm:
-        """A ratio metric ``sum(sums) / sum(counts)`` with the same ratio in the pre-period.
+        """A ratio metric ``sum(sums) / sum(counts)`` with a ratio or a per-unit covariate.
 
-        A unit has pre-period data when its pre-period count is positive; ``pre_sums`` of the
-        others are taken as 0.
+        Args:
+            sums, counts: the metric's per-unit sums and rows.
+            pre_sums, pre_counts: the covariate's per-unit sums and rows (the same ratio in the
+                pre-period). A unit has pre-period data when its count is positive; the sums
+                of the others are taken as 0.
+            has_pre: only without ``pre_counts``, when ``pre_sums`` holds one covariate value
+                per unit: whether the unit has one (default: all do).
         """
         x, y = _vector(sums, "sums"), _vector(counts, "counts")
+        pre_x = _vector(pre_sums, "pre_sums")
+        if pre_counts is None:
+            seen = np.ones(len(x), np.bool_) if has_pre is None else np.asarray(has_pre, np.bool_)
+            _same_length(x, y, pre_x, seen)
+            return cls(x, y, np.where(seen, pre_x, 0.0), None, seen)
+        if has_pre is not None:
+            raise ValueError("has_pre only goes with a per-unit covariate (no pre_counts)")
         pre_y = _vector(pre_counts, "pre_counts")
-        seen = pre_y > 0
-        pre_x = np.where(seen, _vector(pre_sums, "pre_sums"), 0.0)
         _same_length(x, y, pre_x, pre_y)
-        return cls(x, y, pre_x, np.where(seen, pre_y, 0.0), seen)
+        seen = pre_y > 0
+        return cls(x, y, np.where(seen, pre_x, 0.0), np.where(seen, pre_y, 0.0), seen)
 
     @property
     def units(self) -> int:
@@ -205,7 +221,7 @@ def cuped(
     if (control.count is None) != (treatment.count is None) or (control.pre_count is None) != (
         treatment.pre_count is None
     ):
-        raise ValueError("both arms must be of one kind (mean or ratio)")
+        raise ValueError("both arms must be of one kind (mean or ratio, same covariate kind)")
     arms = (control, treatment)
     pooled = _pool(control, treatment)
     candidates = [_pre_period, _no_pre_period] if missing_indicator else [_pre_period]
