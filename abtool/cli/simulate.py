@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 app = typer.Typer(
     help="Write realistic logs of each kind with a known effect (seeded).",
@@ -156,15 +160,44 @@ def simulate_canary(
         float,
         typer.Option(min=0.0, max=1.0, help="Fraction of users who also see the other variant."),
     ] = 0.0,
+    pre_days: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Also write this many days before the start, all users on the control model "
+            "(the pre-period CUPED adjusts with). Default: none.",
+        ),
+    ] = 0.0,
+    pre_correlation: Annotated[
+        float,
+        typer.Option(
+            min=-1.0,
+            max=1.0,
+            help="Correlation of a user's latent click propensity between pre-period and "
+            "experiment.",
+        ),
+    ] = 0.8,
+    pre_coverage: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Fraction of users with pre-period activity."),
+    ] = 0.9,
+    pre_out: Annotated[
+        Path | None,
+        typer.Option(help="Write the pre-period here instead of into --out (same schema)."),
+    ] = None,
     partition_by_date: PartitionOption = False,
 ) -> None:
     """A canary / A/B log: users split by md5 bucket, several requests each."""
     from abtool.errors import UsageError
-    from abtool.simulate.canary import CanarySpec, canary_chunks
-    from abtool.simulate.writer import write_chunks
+    from abtool.simulate.canary import CanarySpec, canary_period_chunks
+    from abtool.simulate.writer import write_routed
 
     if not 0.0 < click_rate < 1.0:
         raise UsageError(f"--click-rate must lie strictly between 0 and 1, got {click_rate:g}")
+    if pre_out is not None and pre_days == 0:
+        raise UsageError("--pre-out needs --pre-days above 0")
+    if pre_out is not None and pre_out.resolve() == out.resolve():
+        raise UsageError(f"--pre-out must differ from --out ({out})")
 
     spec = CanarySpec(
         users=users,
@@ -182,8 +215,23 @@ def simulate_canary(
         prediction_shift=prediction_shift,
         srm=srm,
         inconsistent=inconsistent,
+        pre_days=pre_days,
+        pre_correlation=pre_correlation,
+        pre_coverage=pre_coverage,
     )
-    written = write_chunks(
-        canary_chunks(spec), out, partition_by_date="ts" if partition_by_date else None
-    )
-    typer.echo(f"abtool: wrote {written:,} canary rows to {out}", err=True)
+    pre_target = out if pre_out is None else pre_out
+    rows = {False: 0, True: 0}
+
+    def routed() -> Iterator[tuple[Path, pa.Table]]:
+        for is_pre, table in canary_period_chunks(spec):
+            rows[is_pre] += table.num_rows
+            yield (pre_target if is_pre else out), table
+
+    write_routed(routed(), partition_by_date="ts" if partition_by_date else None)
+    typer.echo(f"abtool: wrote {rows[False]:,} canary rows to {out}", err=True)
+    if pre_days > 0:
+        typer.echo(
+            f"abtool: wrote {rows[True]:,} pre-period rows (before {spec.start:%Y-%m-%d %H:%M}) "
+            f"to {pre_target}",
+            err=True,
+        )

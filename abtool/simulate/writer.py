@@ -25,27 +25,41 @@ def write_chunks(
     Returns:
         Rows written.
     """
-    rows = 0
+    written = write_routed(((out, table) for table in chunks), partition_by_date=partition_by_date)
+    return written.get(out, 0)
+
+
+def write_routed(
+    chunks: Iterable[tuple[Path, pa.Table]], *, partition_by_date: str | None = None
+) -> dict[Path, int]:
+    """Stream each table to the output it is paired with (as :func:`write_chunks` does).
+
+    Returns:
+        Rows written per output.
+    """
+    rows: dict[Path, int] = {}
+    chunks_seen: dict[Path, int] = {}  # numbers the partition files of each output
+    writers: dict[Path, pq.ParquetWriter] = {}
+    out = Path()
     try:
-        if partition_by_date is None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            writer: pq.ParquetWriter | None = None
-            for table in chunks:
-                if writer is None:
-                    writer = pq.ParquetWriter(out, table.schema, compression="zstd")
-                writer.write_table(table, row_group_size=1_000_000)
-                rows += table.num_rows
-            if writer is not None:
-                writer.close()
-            return rows
-        for index, table in enumerate(chunks):
+        for out, table in chunks:
+            index = chunks_seen.get(out, 0)
+            chunks_seen[out] = index + 1
+            rows[out] = rows.get(out, 0) + table.num_rows
+            if partition_by_date is None:
+                if out not in writers:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    writers[out] = pq.ParquetWriter(out, table.schema, compression="zstd")
+                writers[out].write_table(table, row_group_size=1_000_000)
+                continue
             days = table.column(partition_by_date).to_numpy().astype("datetime64[D]")
             for day in np.unique(days):
                 part = table.filter(pa.array(days == day))
                 folder = out / f"date={day}"
                 folder.mkdir(parents=True, exist_ok=True)
                 pq.write_table(part, folder / f"part-{index:05d}.parquet", compression="zstd")
-            rows += table.num_rows
+        for writer in writers.values():
+            writer.close()
         return rows
     except OSError as exc:
         raise UsageError(f"{out}: cannot write ({exc.strerror or exc})") from None
