@@ -12,7 +12,9 @@ from abtool.render import OutputFormat
 Paths = Annotated[
     list[str],
     typer.Argument(
-        help="Parquet files, globs or (hive-partitioned) directories.", show_default=False
+        help="Parquet files, globs or (hive-partitioned) directories.",
+        show_default=False,
+        metavar="PATH...",
     ),
 ]
 FormatOption = Annotated[

@@ -146,7 +146,7 @@ def failing_messages(checks: Sequence[Check], *consequences: Consequence) -> lis
     return [c.message for c in checks if c.failing and c.consequence in consequences]
 
 
-StatsT = TypeVar("StatsT")
+StatsT = TypeVar("StatsT", bound=Record)
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ class Report(Generic[StatsT]):
             "exit_code": self.exit_code,
             "reasons": list(self.reasons),
             "checks": [c.to_dict() for c in self.checks],
-            "stats": self.stats.to_dict() if isinstance(self.stats, Record) else clean(self.stats),
+            "stats": self.stats.to_dict(),
             "warnings": list(self.warnings),
             "inputs": self.inputs.to_dict() if self.inputs is not None else {},
         }
