@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,31 @@ def differences(old: Any, new: Any, where: str = "$") -> list[str]:
     elif old == new and type(old) is type(new):
         return []
     return [f"{where}: {old!r} -> {new!r}"]
+
+
+def write_policy(directory: Path, text: str, name: str = "policy.toml") -> Path:
+    """Write a rollout policy file and return its path."""
+    policy = directory / name
+    policy.write_text(text)
+    return policy
+
+
+def junit_counts(path: Path) -> dict[str, Any]:
+    """Totals of a JUnit file, after checking that every declared count matches its elements
+    (CI tools trust the attributes); ``suites`` maps each suite's name to its element."""
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests")) == len(cases)
+        assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
+        assert int(suite.get("errors")) == sum(c.find("error") is not None for c in cases)
+        assert int(suite.get("skipped")) == sum(c.find("skipped") is not None for c in cases)
+    return {
+        "tests": int(root.get("tests")),
+        "failures": int(root.get("failures")),
+        "errors": int(root.get("errors")),
+        "skipped": int(root.get("skipped")),
+        "suites": suites,
+    }

@@ -7,9 +7,7 @@ verdicts are clear-cut: a click lift well above the noise (PROMOTE), a 1.8x late
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -22,6 +20,7 @@ from abtool.reports.interleave import InterleaveOptions, interleave_report
 from abtool.simulate.canary import CanarySpec, canary_chunks
 from abtool.simulate.interleave import InterleaveSpec, interleave_chunks
 from abtool.simulate.writer import write_chunks
+from tests.helpers import junit_counts, write_policy
 
 LIFT = CanarySpec(users=2400, requests_per_user=2, stage=50, click_lift=0.6, seed=3)
 SLOW = CanarySpec(
@@ -55,28 +54,6 @@ def interleave_gate(name: str, path: str, extra: str = "") -> str:
         f'[[gate]]\nname = "{name}"\nkind = "interleave"\npaths = ["{path}"]\n'
         f"bootstrap = {BOOTSTRAP}\n{extra}\n"
     )
-
-
-def write_policy(directory: Path, text: str, name: str = "policy.toml") -> Path:
-    policy = directory / name
-    policy.write_text(text)
-    return policy
-
-
-def junit_counts(path: Path) -> dict[str, Any]:
-    root = ET.parse(path).getroot()
-    suites = {s.get("name"): s for s in root.findall("testsuite")}
-    for suite in suites.values():
-        cases = suite.findall("testcase")
-        assert int(suite.get("tests")) == len(cases)
-        assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
-    return {
-        "tests": int(root.get("tests")),
-        "failures": int(root.get("failures")),
-        "errors": int(root.get("errors")),
-        "skipped": int(root.get("skipped")),
-        "suites": suites,
-    }
 
 
 def team_draft_wins(path: Path) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from abtool.commands.shadow import ShadowThresholds
 from abtool.reports.shadow import shadow_report
 from abtool.simulate.shadow import ShadowSpec, shadow_chunks
 from abtool.simulate.writer import write_chunks
+from tests.helpers import junit_counts, write_policy
 
 REPO = Path(__file__).resolve().parents[1]
 # A candidate close to the primary (GO) and a noisy one whose agreement falls near 70% (NO_GO).
@@ -36,34 +36,8 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def write_policy(directory: Path, text: str) -> Path:
-    policy = directory / "policy.toml"
-    policy.write_text(text)
-    return policy
-
-
 def gate_toml(name: str, path: str, extra: str = "") -> str:
     return f'[[gate]]\nname = "{name}"\nkind = "shadow"\npaths = ["{path}"]\n{extra}\n'
-
-
-def junit_counts(path: Path) -> dict[str, Any]:
-    root = ET.parse(path).getroot()
-    assert root.tag == "testsuites"
-    suites = {s.get("name"): s for s in root.findall("testsuite")}
-    for suite in suites.values():
-        cases = suite.findall("testcase")
-        # declared counts must match the elements (CI tools trust the attributes)
-        assert int(suite.get("tests")) == len(cases)
-        assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
-        assert int(suite.get("errors")) == sum(c.find("error") is not None for c in cases)
-        assert int(suite.get("skipped")) == sum(c.find("skipped") is not None for c in cases)
-    return {
-        "tests": int(root.get("tests")),
-        "failures": int(root.get("failures")),
-        "errors": int(root.get("errors")),
-        "skipped": int(root.get("skipped")),
-        "suites": suites,
-    }
 
 
 def test_passing_policy_exits_0_with_junit_and_markdown(run_cli, logs: Path, tmp_path: Path):

@@ -34,9 +34,14 @@ def run_command(spec: CommandSpec, values: dict[str, Any]) -> None:
     runner = spec.runner()
     if not spec.reads_logs:
         emit(runner(options=options), fmt, output)
+        return
     from abtool.config import load_thresholds
 
     thresholds = load_thresholds(spec, config) if spec.thresholds is not None else None
+    if spec.prefetch:
+        from abtool.prefetch import prefetch
+
+        prefetch(*spec.prefetch)
     with progress(fmt) as update:
         report = runner(
             paths, columns=columns, options=options, thresholds=thresholds, progress=update

@@ -107,4 +107,6 @@ SPEC = CommandSpec(
     section="shadow",
     run="abtool.reports.shadow:shadow_report",
     render="abtool.render.shadow",
+    # The KS p-value needs scipy.stats (most of a second to import): import it beside the scan.
+    prefetch=("scipy.stats",),
 )

@@ -12,7 +12,6 @@ from numpy.typing import NDArray
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.engines import Engine, LogInput, open_log
-from abtool.prefetch import prefetch
 from abtool.reports.result import (
     Check,
     Consequence,
@@ -70,7 +69,6 @@ def shadow_report(
     columns, options, limits = resolve(
         SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
     )
-    prefetch("scipy.stats")
     request = ShadowRequest(
         threshold=options.threshold,
         segments=options.segments,
