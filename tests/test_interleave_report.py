@@ -167,7 +167,11 @@ def test_nested_integer_items(tmp_path: Path) -> None:
         }
     )
     report = interleave_report([write_parquet(tmp_path / "n.parquet", frame)])
-    assert (report.stats.wins_a, report.stats.wins_b, report.stats.ties) == (0, 1, 2)
+    assert (
+        report.stats.preference.wins_a,
+        report.stats.preference.wins_b,
+        report.stats.preference.ties,
+    ) == (0, 1, 2)
     assert any("null 'clicked_items' taken as no click" in w for w in report.warnings)
 
 

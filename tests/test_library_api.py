@@ -61,7 +61,10 @@ def test_canary_and_interleave_take_cli_names_too() -> None:
     preference = abtool.interleave_report(
         SAMPLES / "interleave.parquet", b_name="candidate", bootstrap=200
     )
-    assert preference.stats.teams.b.name == "candidate" and preference.stats.bootstrap == 200
+    assert (
+        preference.stats.teams.b.name == "candidate"
+        and preference.stats.preference.bootstrap == 200
+    )
 
 
 def test_bad_values_and_unknown_names_are_refused_before_reading() -> None:

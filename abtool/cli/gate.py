@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from abtool.cli.options import FormatOption, OutputOption
-from abtool.cli.run import progress, write_output
+from abtool.cli.run import progress, show, write_output
 from abtool.render import OutputFormat
 
 
@@ -53,13 +51,7 @@ def gate_command(
         write_output(junit, junit_xml(run))
     if markdown is not None:
         write_output(markdown, render(run, OutputFormat.markdown))
-    to_terminal = output is None and sys.stdout.isatty()
-    width = shutil.get_terminal_size((120, 24)).columns if to_terminal else 120
-    text = render(run, fmt, width=width, color=to_terminal)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_output(output, text)
+    show(run, fmt, output, width=120)
     for failed in run.errors:
         typer.echo(
             f"abtool: error: gate '{failed.gate.name}' ({failed.gate.location}): {failed.error}",

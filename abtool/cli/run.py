@@ -72,17 +72,24 @@ def progress(fmt: OutputFormat) -> Iterator[Callable[[str], None] | None]:
 
 def emit(report: Report[Any], fmt: OutputFormat, output: Path | None) -> None:
     """Render the report, write it to stdout or ``output``, and exit with its code."""
+    show(report, fmt, output)
+    if output is not None:
+        typer.echo(f"abtool: wrote {output} (verdict {report.verdict.value})", err=True)
+    raise typer.Exit(report.exit_code)
+
+
+def show(result: Any, fmt: OutputFormat, output: Path | None, width: int = 100) -> None:
+    """Render a report or gate run to stdout (the terminal's width and colours) or a file."""
     from abtool.render import render
 
     to_terminal = output is None and sys.stdout.isatty()
-    width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
-    text = render(report, fmt, width=width, color=to_terminal)
+    if to_terminal:
+        width = shutil.get_terminal_size((width, 24)).columns
+    text = render(result, fmt, width=width, color=to_terminal)
     if output is None:
         sys.stdout.write(text)
     else:
         write_output(output, text)
-        typer.echo(f"abtool: wrote {output} (verdict {report.verdict.value})", err=True)
-    raise typer.Exit(report.exit_code)
 
 
 def write_output(path: Path, text: str) -> None:

@@ -12,7 +12,7 @@ from abtool.results.canary import (
     LiftStats,
     MeanTest,
     MetricStats,
-    ProportionTest,
+    ProportionUnitTest,
 )
 
 ROLES = ("control", "treatment")
@@ -117,12 +117,13 @@ def _metric(metric: MetricStats) -> Facts:
         ("p-value", fmt_pvalue(lift.pvalue)),
     ]
     test = metric.unit_test
-    if isinstance(test, ProportionTest):
+    if isinstance(test, ProportionUnitTest):
+        rates = test.test
         items.append(
             (
                 test.value,
-                f"{fmt_rate(test.control_rate)} → {fmt_rate(test.treatment_rate)}, "
-                f"z = {test.z:.3f}, p = {fmt_pvalue(test.pvalue)}",
+                f"{fmt_rate(rates.control_rate)} → {fmt_rate(rates.treatment_rate)}, "
+                f"z = {rates.z:.3f}, p = {fmt_pvalue(rates.pvalue)}",
             )
         )
     elif isinstance(test, MeanTest):

@@ -14,22 +14,23 @@ MAX_POSITIONS = 20
 def sections(report: Report[InterleaveStats]) -> list[Block]:
     """Blocks of the interleave report, built from its statistics."""
     stats = report.stats
+    pref = stats.preference
     a, b = stats.teams.a, stats.teams.b
-    level = f"{100 * stats.confidence:g}%"
+    level = f"{100 * pref.confidence:g}%"
     summary = Facts(
         "Preference",
         [
-            ("sessions", f"{stats.sessions:,} ({stats.log_format} log)"),
-            (f"{b.name} wins", f"{stats.wins_b:,}"),
-            (f"{a.name} wins", f"{stats.wins_a:,}"),
-            ("ties", f"{stats.ties:,} ({stats.no_click_sessions:,} without clicks)"),
-            (f"win rate of {b.name}", f"{fmt_rate(stats.win_rate_b)} of decisive sessions"),
+            ("sessions", f"{pref.sessions:,} ({stats.log_format} log)"),
+            (f"{b.name} wins", f"{pref.wins_b:,}"),
+            (f"{a.name} wins", f"{pref.wins_a:,}"),
+            ("ties", f"{pref.ties:,} ({stats.no_click_sessions:,} without clicks)"),
+            (f"win rate of {b.name}", f"{fmt_rate(pref.win_rate_b)} of decisive sessions"),
             (
                 f"Δ preference for {b.name}",
-                f"{_signed(stats.delta_ab)} ({level} CI {_signed(stats.ci_low)} to "
-                f"{_signed(stats.ci_high)}, {stats.bootstrap:,} bootstrap resamples)",
+                f"{_signed(pref.delta_ab)} ({level} CI {_signed(pref.ci_low)} to "
+                f"{_signed(pref.ci_high)}, {pref.bootstrap:,} bootstrap resamples)",
             ),
-            ("sign test", f"p = {fmt_pvalue(stats.pvalue)}"),
+            ("sign test", f"p = {fmt_pvalue(pref.pvalue)}"),
         ],
     )
     teams = Table(
@@ -62,13 +63,14 @@ def _signed(value: Any) -> str:
 def key_figures(report: Report[InterleaveStats]) -> str:
     """The headline numbers of an interleave report, for the gate table."""
     stats = report.stats
-    level = f"{100 * stats.confidence:g}% CI"
+    pref = stats.preference
+    level = f"{100 * pref.confidence:g}% CI"
     return ", ".join(
         [
-            f"{stats.teams.b.name} win rate {fmt_rate(stats.win_rate_b)}",
-            f"delta {stats.delta_ab:+.4g} {level} [{stats.ci_low:+.4g}, {stats.ci_high:+.4g}]",
-            f"p {fmt_pvalue(stats.pvalue)}",
+            f"{stats.teams.b.name} win rate {fmt_rate(pref.win_rate_b)}",
+            f"delta {pref.delta_ab:+.4g} {level} [{pref.ci_low:+.4g}, {pref.ci_high:+.4g}]",
+            f"p {fmt_pvalue(pref.pvalue)}",
             f"{fmt_number(stats.decisive_sessions)} decisive of "
-            f"{fmt_number(stats.sessions)} sessions",
+            f"{fmt_number(pref.sessions)} sessions",
         ]
     )

@@ -13,16 +13,13 @@ from collections.abc import Sequence
 from abtool.aggregates.canary import CanaryData, MetricData, UnitSums
 from abtool.errors import UsageError
 from abtool.results.canary import (
-    BootstrapStats,
     Holm,
     LiftStats,
-    MannWhitneyStats,
     MeanTest,
     MetricStats,
-    ProportionTest,
+    ProportionUnitTest,
     SegmentLift,
     UnitCounts,
-    WelchStats,
 )
 from abtool.stats.bootstrap import bootstrap_ratio_lift
 from abtool.stats.means import mann_whitney, welch_t
@@ -75,29 +72,21 @@ def _lift(control: UnitSums, treatment: UnitSums, alpha: float) -> Lift | None:
     )
 
 
-def _unit_test(metric: MetricData, kind: str, alpha: float) -> ProportionTest | MeanTest:
+def _unit_test(metric: MetricData, kind: str, alpha: float) -> ProportionUnitTest | MeanTest:
     c, t = metric.control, metric.treatment
     if kind == "proportion":
-        test = two_proportions(int((c.x > 0).sum()), c.units, int((t.x > 0).sum()), t.units, alpha)
-        return ProportionTest(
+        return ProportionUnitTest(
             value=f"share of units with {metric.name} > 0",
             method="two-proportion z-test (pooled) = Pearson chi-square, per unit",
-            control_rate=test.control_rate,
-            treatment_rate=test.treatment_rate,
-            diff=test.diff,
-            ci_low=test.ci_low,
-            ci_high=test.ci_high,
-            z=test.z,
-            chi2=test.chi2,
-            pvalue=test.pvalue,
+            test=two_proportions(
+                int((c.x > 0).sum()), c.units, int((t.x > 0).sum()), t.units, alpha
+            ),
         )
     per_unit_c, per_unit_t = c.x / c.y, t.x / t.y
-    welch = welch_t(per_unit_c, per_unit_t, alpha)
-    mwu = mann_whitney(per_unit_c, per_unit_t)
     return MeanTest(
         value=f"per-unit mean of {metric.name}",
-        welch=WelchStats(welch.diff, welch.ci_low, welch.ci_high, welch.t, welch.df, welch.pvalue),
-        mann_whitney=MannWhitneyStats(mwu.u, mwu.pvalue, mwu.prob_superiority),
+        welch=welch_t(per_unit_c, per_unit_t, alpha),
+        mann_whitney=mann_whitney(per_unit_c, per_unit_t),
     )
 
 
@@ -142,16 +131,8 @@ def metric_stats(
         method = "unit-level z-test (one row per unit; delta method reduces to it)"
     boot = None
     if bootstrap:
-        drawn = bootstrap_ratio_lift(
+        boot = bootstrap_ratio_lift(
             c.x, c.y, t.x, t.y, replicates=bootstrap, seed=seed, alpha=alpha
-        )
-        boot = BootstrapStats(
-            drawn.replicates,
-            drawn.seed,
-            drawn.ci_low,
-            drawn.ci_high,
-            drawn.rel_ci_low,
-            drawn.rel_ci_high,
         )
     return dataclasses.replace(
         result, method=method, unit_test=_unit_test(metric, kind, alpha), bootstrap=boot

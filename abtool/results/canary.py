@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from abtool.records import Record, flattened, optional_key
+from abtool.stats.bootstrap import BootstrapCI
+from abtool.stats.means import MannWhitneyResult, WelchResult
+from abtool.stats.proportions import ProportionTest
 
 
 @dataclass(frozen=True)
@@ -94,40 +97,12 @@ class UnitCounts(Record):
 
 
 @dataclass(frozen=True)
-class ProportionTest(Record):
+class ProportionUnitTest(Record):
     """Share of units with the metric > 0, compared by a pooled two-proportion z-test."""
 
     value: str
     method: str
-    control_rate: float
-    treatment_rate: float
-    diff: float
-    ci_low: float
-    ci_high: float
-    z: float
-    chi2: float
-    pvalue: float
-
-
-@dataclass(frozen=True)
-class WelchStats(Record):
-    """Welch's t-test on per-unit means."""
-
-    diff: float
-    ci_low: float
-    ci_high: float
-    t: float
-    df: float
-    pvalue: float
-
-
-@dataclass(frozen=True)
-class MannWhitneyStats(Record):
-    """The Mann-Whitney U test on per-unit means."""
-
-    u: float
-    pvalue: float
-    prob_superiority: float
+    test: ProportionTest = flattened()
 
 
 @dataclass(frozen=True)
@@ -135,20 +110,8 @@ class MeanTest(Record):
     """Per-unit means compared by Welch's t and Mann-Whitney U."""
 
     value: str
-    welch: WelchStats
-    mann_whitney: MannWhitneyStats
-
-
-@dataclass(frozen=True)
-class BootstrapStats(Record):
-    """Percentile bootstrap CI over units."""
-
-    replicates: int
-    seed: int
-    ci_low: float
-    ci_high: float
-    rel_ci_low: float
-    rel_ci_high: float
+    welch: WelchResult
+    mann_whitney: MannWhitneyResult
 
 
 @dataclass(frozen=True)
@@ -171,8 +134,8 @@ class MetricStats(Record):
     rows: UnitCounts
     missing_rows: int
     lift: LiftStats = flattened()
-    unit_test: ProportionTest | MeanTest | None = optional_key()
-    bootstrap: BootstrapStats | None = optional_key()
+    unit_test: ProportionUnitTest | MeanTest | None = optional_key()
+    bootstrap: BootstrapCI | None = optional_key()
     holm: Holm | None = flattened(optional=True)
 
     @property

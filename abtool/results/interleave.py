@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abtool.records import Record
+from abtool.records import Record, flattened
+from abtool.stats.interleaving import Preference
 
 
 @dataclass(frozen=True)
@@ -38,24 +39,14 @@ class PositionCTR(Record):
     ctr_b: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InterleaveStats(Record):
     """Everything interleave-report measured (the JSON ``stats`` object)."""
 
-    sessions: int
-    wins_a: int
-    wins_b: int
-    ties: int
-    win_rate_b: float
-    delta_ab: float
-    ci_low: float
-    ci_high: float
-    pvalue: float
+    preference: Preference = flattened()
     decisive_sessions: int
     no_click_sessions: int
     unbalanced_sessions: int
-    confidence: float
-    bootstrap: int
     seed: int
     method: str
     log_format: str
