@@ -31,7 +31,11 @@ def assert_one_line_error(result: Any, *fragments: str) -> None:
 
 
 def differences(old: Any, new: Any, where: str = "$") -> list[str]:
-    """Where ``new`` lacks a key of ``old`` or holds another value."""
+    """Where ``new`` lacks a key of ``old`` or holds another value.
+
+    Lists of checks (objects with an ``id``) are matched by id, so a check added later is an
+    added key, not a change; every other list must keep its length and order.
+    """
     if isinstance(old, dict):
         if not isinstance(new, dict):
             return [f"{where}: was an object, now {type(new).__name__}"]
@@ -42,6 +46,16 @@ def differences(old: Any, new: Any, where: str = "$") -> list[str]:
             else:
                 found += differences(value, new[key], f"{where}.{key}")
         return found
+    if isinstance(old, list) and _by_id(old) is not None and _by_id(new) is not None:
+        old_ids, new_ids = _by_id(old), _by_id(new)
+        assert old_ids is not None and new_ids is not None
+        return [
+            f"{where}[id={key}]: missing" if key not in new_ids else diff
+            for key, item in old_ids.items()
+            for diff in (
+                differences(item, new_ids[key], f"{where}[id={key}]") if key in new_ids else [""]
+            )
+        ]
     if isinstance(old, list):
         if not isinstance(new, list) or len(old) != len(new):
             return [f"{where}: list changed ({old!r:.80} -> {new!r:.80})"]
@@ -53,6 +67,14 @@ def differences(old: Any, new: Any, where: str = "$") -> list[str]:
     elif old == new and type(old) is type(new):
         return []
     return [f"{where}: {old!r} -> {new!r}"]
+
+
+def _by_id(items: Any) -> dict[str, Any] | None:
+    if not isinstance(items, list) or not items:
+        return None
+    if not all(isinstance(i, dict) and "id" in i for i in items):
+        return None
+    return {i["id"]: i for i in items}
 
 
 def write_policy(directory: Path, text: str, name: str = "policy.toml") -> Path:
