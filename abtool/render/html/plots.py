@@ -78,7 +78,7 @@ def _tick_label(value: object) -> str:
             stamp = datetime.fromisoformat(value)
         except ValueError:
             return short(value, 16)
-        return stamp.strftime("%b %d %H:%M") if (stamp.hour or stamp.minute) else f"{stamp:%b %d}"
+        return f"{stamp:%b %d}\n{stamp:%H:%M}" if (stamp.hour or stamp.minute) else f"{stamp:%b %d}"
     return short(value, 16)
 
 
@@ -139,17 +139,25 @@ def ecdf_pair(
     xlabel: str,
     caption: str = "",
 ) -> Plot | None:
-    """ECDFs as steps (name -> (x, F(x))), with the KS gap drawn as a vertical bar at ``gap.x``."""
+    """ECDFs (name -> (x, F(x)) points) with the KS gap as a vertical bar at ``gap.x``, labelled."""
     if not any(len(x) and _has_data(y) for x, y in curves.values()):
         return None
     with _svg.figure() as fig:
         ax = fig.subplots()
         for colour, (name, (x, y)) in zip(_svg.SERIES, curves.items(), strict=False):
-            ax.step(_floats(x), _floats(y), where="post", color=colour, lw=1.8, label=short(name))
+            ax.plot(_floats(x), _floats(y), color=colour, lw=1.8, label=short(name))
         if gap is not None:
             low, high = sorted((gap.cdf_a, gap.cdf_b))
-            ax.vlines(gap.x, low, high, color=_svg.FAIL, lw=3, label=short(gap.label, 60))
+            ax.vlines(gap.x, low, high, color=_svg.FAIL, lw=3)
             ax.plot([gap.x, gap.x], [low, high], "_", color=_svg.FAIL, ms=12, mew=2)
+            ax.annotate(  # the note goes bottom right, where rising CDFs leave room
+                short(gap.label, 60),
+                xy=(gap.x, (low + high) / 2),
+                xytext=(0.62, 0.12),
+                textcoords="axes fraction",
+                color=_svg.FAIL,
+                arrowprops={"arrowstyle": "->", "color": _svg.FAIL},
+            )
         _axes(ax, xlabel, "cumulative share", False, ())
         ax.set_ylim(0, 1.02)
         _legend(ax)
@@ -217,7 +225,8 @@ def bucket_series(
         for i, colour, name, values in _coloured(series):
             if kind == "bar":
                 shifted = [p + (i - (len(series) - 1) / 2) * width for p in positions]
-                ax.bar(shifted, _floats(values), width=width, color=colour, label=short(name))
+                colours = [_svg.FAIL if j == highlight else colour for j in range(len(values))]
+                ax.bar(shifted, _floats(values), width=width, color=colours, label=short(name))
             else:
                 ax.plot(
                     positions, _floats(values), color=colour, lw=1.8, marker=".", label=short(name)
@@ -229,7 +238,7 @@ def bucket_series(
                 color=_svg.FAIL,
                 alpha=0.18,
                 lw=0,
-                label=f"flagged: {_tick_label(buckets[highlight])}",
+                label=f"flagged: {_tick_label(buckets[highlight])}".replace("\n", " "),
             )
         _axes(ax, xlabel, ylabel, percent, references)
         _legend(ax)

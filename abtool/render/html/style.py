@@ -21,7 +21,7 @@ h3 { font-size: 1rem; margin: 0 0 6px; }
 .verdict.bad { border-color: var(--stop); background: var(--fail-bg); }
 .verdict.hold { border-color: var(--hold); background: var(--warn-bg); }
 .badge { display: inline-block; padding: 1px 10px; border-radius: 12px; color: #fff;
-  background: var(--info); font-weight: 700; letter-spacing: .02em; }
+  background: var(--info); font-weight: 700; letter-spacing: .02em; white-space: nowrap; }
 .good .badge, .badge.good { background: var(--go); }
 .bad .badge, .badge.bad { background: var(--stop); }
 .hold .badge, .badge.hold { background: #b07800; }
@@ -29,14 +29,14 @@ h3 { font-size: 1rem; margin: 0 0 6px; }
 .meta { color: var(--muted); font-size: .85rem; margin: 6px 0 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; max-width: 100%; font-size: .9rem; margin: 4px 0 16px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
-  vertical-align: top; overflow-wrap: anywhere; }
+  vertical-align: top; overflow-wrap: break-word; }
 th { background: #f5f5f5; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.check-fail td { background: var(--fail-bg); }
 tr.check-fail td.mark { color: var(--stop); font-weight: 700; }
 tr.check-warn td { background: var(--warn-bg); }
 td.mark { width: 1.5em; text-align: center; }
-.checklist table { width: 100%; }
+.checklist table, .gates table { width: 100%; }
 .checklist td:nth-child(2) { white-space: nowrap; }
 .plot-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr));
   gap: 18px; align-items: start; }

@@ -30,19 +30,26 @@ def interleave_positions(report: Report) -> Plot | None:
 
 
 def interleave_timeline(report: Report) -> Plot | None:
-    """Reads ``stats.timeline``: cumulative Δ preference and its interval per bucket."""
+    """Reads ``stats.timeline``: cumulative Δ preference and its interval per step.
+
+    Steps are time buckets (``start``) when the log has a time column, else cumulative
+    session counts (``sessions``).
+    """
     stats = report["stats"]
     timeline = stats.get("timeline")
     if not timeline:
         return None
+    by_time = "start" in timeline
     return band_line(
-        timeline["start"],
+        timeline["start"] if by_time else timeline["sessions"],
         timeline["delta_ab"],
         timeline["ci_low"],
         timeline["ci_high"],
         references=[Reference(0.0, "no preference")],
+        label="Δ preference",
+        band_label=f"{100 * stats.get('confidence', 0.95):g}% interval",
         key="preference_over_time",
         title=f"Cumulative Δ preference for {stats['teams']['b']['name']}",
-        xlabel="time",
+        xlabel="time" if by_time else "sessions",
         ylabel="Δ preference",
     )
