@@ -30,11 +30,17 @@ _CACHE: dict[str, Any] = {}
 
 
 def cached_reports(make_folder: Callable[[], Path]) -> tuple[Path, dict[str, Any], dict[str, Any]]:
-    """(log folder, reports, reports with time series), built once per test process."""
+    """(log folder, report dicts, report dicts with time series), built once per process."""
     if not _CACHE:
         folder = make_folder()
-        reports = build_reports(folder)
-        _CACHE.update(folder=folder, reports=reports, full=with_time_series(reports, folder))
+        results = build_reports(folder)
+        reports = {name: result.to_dict() for name, result in results.items()}
+        _CACHE.update(
+            folder=folder,
+            results=results,
+            reports=reports,
+            full=with_time_series(reports, folder),
+        )
     return _CACHE["folder"], _CACHE["reports"], _CACHE["full"]
 
 
@@ -42,13 +48,16 @@ _PAGES: dict[tuple[str, bool], str] = {}
 
 
 def rendered(name: str, full: bool = False) -> str:
-    """The HTML page of a cached report (``full``: with the time-series keys), rendered once."""
+    """The HTML page of a cached result (``full``: plots read the time-series keys too)."""
     from abtool.render import sections_for
     from abtool.render.html import render_html
 
     if (name, full) not in _PAGES:
-        report = _CACHE["full" if full else "reports"][name]
-        _PAGES[name, full] = render_html(report, sections_for(report["command"])(report))
+        result = _CACHE["results"][name]
+        report = _CACHE["full"][name] if full else None
+        _PAGES[name, full] = render_html(
+            result, sections_for(result.command)(result), report=report
+        )
     return _PAGES[name, full]
 
 
@@ -71,15 +80,10 @@ def _plant_hostile(path: Path) -> None:
     ).write_parquet(path)
 
 
-def build_reports(folder: Path) -> dict[str, dict[str, Any]]:
-    """name -> report dictionary of every page the tests look at."""
+def build_reports(folder: Path) -> dict[str, Any]:
+    """name -> result (a report or a gate run) of every page the tests look at."""
     import abtool
-    from abtool.config import ShadowThresholds
     from abtool.gate.policy import load_policy
-    from abtool.reports.canary import CanaryOptions
-    from abtool.reports.interleave import InterleaveOptions
-    from abtool.reports.sample_size import SampleSizeOptions
-    from abtool.reports.shadow import ShadowOptions
 
     shadow_log = _simulate(
         "shadow", folder / "shadow.parquet", "--rows", "6000", "--hours", "30", "--seed", "3",
@@ -103,29 +107,17 @@ def build_reports(folder: Path) -> dict[str, dict[str, Any]]:
         f'[[gate]]\nname = "missing"\nkind = "shadow"\npaths = ["{folder / "absent.parquet"}"]\n'
     )
     return {
-        "shadow": abtool.shadow_report(
-            [shadow_log],
-            options=ShadowOptions(segments=["country", "device"], histogram_bins=24),
-        ).to_dict(),
+        "shadow": abtool.shadow_report(shadow_log, segment=["country", "device"]),
         "shadow_no_go": abtool.shadow_report(
-            [shadow_log], thresholds=ShadowThresholds(agreement_rate=0.99, duration=48)
-        ).to_dict(),
+            shadow_log, thresholds={"agreement_rate": 0.99, "duration": 48}
+        ),
         "canary": abtool.canary_report(
-            [canary_log],
-            options=CanaryOptions(
-                metrics=["clicked", "revenue"], segments=["country", "device"], stage=50
-            ),
-        ).to_dict(),
-        "interleave": abtool.interleave_report(
-            [interleave_log], options=InterleaveOptions(b_name=IMG, bootstrap=2000)
-        ).to_dict(),
-        "sample_size": abtool.sample_size_report(
-            SampleSizeOptions(baseline=0.12, mde_rel=0.05, daily_units=5000)
-        ).to_dict(),
-        "sample_size_interleaving": abtool.sample_size_report(
-            SampleSizeOptions(kind="interleaving", win_rate=0.55)
-        ).to_dict(),
-        "gate": abtool.run_policy(load_policy(policy)).to_dict(),
+            canary_log, metric=["clicked", "revenue"], segment=["country", "device"], stage=50
+        ),
+        "interleave": abtool.interleave_report(interleave_log, b_name=IMG, bootstrap=2000),
+        "sample_size": abtool.sample_size_report(baseline=0.12, mde_rel=0.05, daily_units=5000),
+        "sample_size_interleaving": abtool.sample_size_report(kind="interleaving", win_rate=0.55),
+        "gate": abtool.run_policy(load_policy(policy)),
     }
 
 

@@ -35,10 +35,10 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return cached_reports(lambda: tmp_path_factory.mktemp("html-logs"))[2]
 
 
-def page(report: dict[str, Any]) -> str:
+def page(result: Any) -> str:
     from abtool.render.html import render_html
 
-    return render_html(report, sections_for(report["command"])(report))
+    return render_html(result, sections_for(result.command)(result))
 
 
 class Parsed(HTMLParser):
@@ -66,9 +66,10 @@ def test_other_formats_and_help_do_not_import_matplotlib() -> None:
     code = (
         "import sys\n"
         "from abtool.cli import app\n"
+        "from abtool import sample_size_report\n"
         "from abtool.render import OutputFormat, render\n"
-        "report = {'command': 'x', 'verdict': 'GO', 'reasons': [], 'checks': [], 'warnings': []}\n"
-        "render(report, OutputFormat.markdown)\n"
+        "report = sample_size_report(baseline=0.12, mde_rel=0.05)\n"
+        "assert render(report, OutputFormat.markdown).startswith('## abtool sample-size')\n"
         "print('matplotlib' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -194,7 +195,9 @@ def test_rendering_is_deterministic_and_leaves_matplotlib_settings_alone(
 
     before = dict(matplotlib.rcParams)
     backend = matplotlib.get_backend()
-    assert page(reports["canary"]) == rendered("canary")
+    from tests.html_reports import _CACHE
+
+    assert page(_CACHE["results"]["canary"]) == rendered("canary")
     assert dict(matplotlib.rcParams) == before
     assert matplotlib.get_backend() == backend
 

@@ -8,15 +8,25 @@ Every text from a report goes through :func:`abtool.render.html.text.esc`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from abtool import __version__
-from abtool.render.blocks import Block, Facts, Preformatted, Table, checklist_table
+from abtool.render.blocks import (
+    Block,
+    Facts,
+    Outcome,
+    Preformatted,
+    Table,
+    checklist_table,
+)
 from abtool.render.html.pages import plots_for
 from abtool.render.html.plots import Plot
 from abtool.render.html.style import CSS
 from abtool.render.html.svg import prefix_ids
 from abtool.render.html.text import esc
+
+if TYPE_CHECKING:
+    from abtool.reports.result import Check
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
 
@@ -31,18 +41,29 @@ _VERDICT_CLASS = {
 }
 
 
-def render_html(report: dict[str, Any], blocks: Sequence[Block]) -> str:
-    """The whole report as an HTML document (``blocks`` from ``sections_for(command)``).
+class Result(Outcome, Protocol):
+    """A report or a gate run: what every format reads, plus its JSON dictionary."""
 
-    For ``gate`` the page is built from ``report["gates"]`` (each a full report) and
-    ``blocks`` is not used: an overview of every gate's verdict, then each gate's own page.
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def render_html(
+    result: Result, blocks: Sequence[Block], *, report: dict[str, Any] | None = None
+) -> str:
+    """The whole result as an HTML document (``blocks`` from ``sections_for(command)``).
+
+    Text comes from ``result`` and ``blocks`` like every other format; the plots read
+    ``report``, the JSON dictionary (``result.to_dict()`` unless given), so a plot appears
+    once its documented keys are in the JSON. For ``gate`` the page shows every gate's
+    verdict, then each gate's own report; ``blocks`` and ``report`` are not used.
     """
     counter = _Counter()
-    title = f"abtool {report['command']}: {report['verdict']}"
-    if report["command"] == "gate":
-        body = _gate_body(report, counter)
+    title = f"abtool {result.command}: {result.verdict}"
+    if result.command == "gate":
+        body = _gate_body(result, counter)
     else:
-        body = _report_body(report, blocks, counter, level=1)
+        data = result.to_dict() if report is None else report
+        body = _report_body(result, data, blocks, counter, level=1)
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
@@ -66,74 +87,88 @@ class _Counter:
 
 
 def _report_body(
-    report: dict[str, Any], blocks: Sequence[Block], counter: _Counter, *, level: int
+    result: Outcome,
+    report: dict[str, Any],
+    blocks: Sequence[Block],
+    counter: _Counter,
+    *,
+    level: int,
+    name: str | None = None,
 ) -> str:
-    parts = [_banner(report, level)]
-    if report.get("checks"):
-        parts.append(_section("Checklist", _checklist(report), level))
+    paths = (report.get("inputs") or {}).get("paths") or []
+    parts = [_banner(result, level, name=name, paths=paths)]
+    if result.checks:
+        parts.append(_section("Checklist", _checklist(result.checks), level))
     plots = plots_for(report)
     if plots:
         figures = "".join(_figure(plot, counter) for plot in plots)
         parts.append(_section("Plots", f'<div class="plot-grid">{figures}</div>', level))
     if blocks:
         parts.append(_section("Details", "".join(_block(b) for b in blocks), level))
-    if report.get("warnings"):
-        items = "".join(f"<li>{esc(w)}</li>" for w in report["warnings"])
-        parts.append(_section("Warnings", f'<ul class="warnings">{items}</ul>', level))
+    parts.append(_warnings(result.warnings, level))
     return "\n".join(parts)
 
 
-def _gate_body(report: dict[str, Any], counter: _Counter) -> str:
+def _gate_body(run: Any, counter: _Counter) -> str:
     from abtool.render import sections_for
     from abtool.render.gate import failed_checks, key_figures
 
     rows = []
-    for i, gate in enumerate(report["gates"], start=1):
-        cls = _VERDICT_CLASS.get(gate["verdict"], "info")
+    for i, outcome in enumerate(run.outcomes, start=1):
+        gate = outcome.gate
+        cls = _VERDICT_CLASS.get(str(outcome.verdict), "info")
         rows.append(
             "<tr>"
-            f'<td><a href="#gate-{i}">{esc(gate["name"])}</a></td><td>{esc(gate["kind"])}</td>'
-            f"<td>{'yes' if gate['required'] else 'no'}</td>"
-            f'<td><span class="badge {cls}">{esc(gate["verdict"])}</span></td>'
-            f"<td>{esc(failed_checks(gate))}</td><td>{esc(key_figures(gate))}</td></tr>"
+            f'<td><a href="#gate-{i}">{esc(gate.name)}</a></td><td>{esc(gate.kind)}</td>'
+            f"<td>{'yes' if gate.required else 'no'}</td>"
+            f'<td><span class="badge {cls}">{esc(outcome.verdict)}</span></td>'
+            f"<td>{esc(failed_checks(outcome))}</td><td>{esc(key_figures(outcome))}</td></tr>"
         )
     head = "".join(
         f"<th>{c}</th>"
         for c in ("gate", "kind", "required", "verdict", "failed checks", "key figures")
     )
-    parts = [
-        _banner(report, 1),
-        _section("Gates", f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
-                 "</tbody></table>", 1),
-    ]  # fmt: skip
-    for i, gate in enumerate(report["gates"], start=1):
-        if gate["verdict"] == "ERROR":
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    parts = [_banner(run, 1), _section("Gates", table, 1)]
+    for i, outcome in enumerate(run.outcomes, start=1):
+        gate = outcome.gate
+        if outcome.report is None:
             facts = Facts(
-                "Not evaluated",
-                [("error", str(gate.get("error"))), ("defined at", str(gate.get("location")))],
+                "Not evaluated", [("error", str(outcome.error)), ("defined at", gate.location)]
             )
-            inner = _banner(gate, 2) + _block(facts)
+            inner = _banner(outcome, 2, name=gate.name, paths=gate.paths) + _block(facts)
         else:
-            inner = _report_body(gate, sections_for(gate["command"])(gate), counter, level=2)
+            inner = _report_body(
+                outcome.report,
+                outcome.report.to_dict(),
+                sections_for(outcome.command)(outcome.report),
+                counter,
+                level=2,
+                name=gate.name,
+            )
         parts.append(f'<section class="gate" id="gate-{i}">{inner}</section>')
-    if report.get("warnings"):
-        items = "".join(f"<li>{esc(w)}</li>" for w in report["warnings"])
-        parts.append(_section("Warnings", f'<ul class="warnings">{items}</ul>', 1))
+    parts.append(_warnings(run.warnings, 1))
     return "\n".join(parts)
 
 
-def _banner(report: dict[str, Any], level: int) -> str:
-    verdict = report["verdict"]
+def _banner(result: Any, level: int, *, name: str | None = None, paths: Sequence[str] = ()) -> str:
+    verdict = str(result.verdict)
     cls = _VERDICT_CLASS.get(verdict, "info")
-    name = f"{report['name']} ({report['command']})" if "name" in report else report["command"]
-    heading = f'<h{level}>abtool {esc(name)} <span class="badge">{esc(verdict)}</span></h{level}>'
-    reasons = "".join(f"<li>{esc(r)}</li>" for r in report.get("reasons", []))
-    paths = (report.get("inputs") or {}).get("paths") or []
+    title = f"{name} ({result.command})" if name else result.command
+    heading = f'<h{level}>abtool {esc(title)} <span class="badge">{esc(verdict)}</span></h{level}>'
+    reasons = "".join(f"<li>{esc(r)}</li>" for r in getattr(result, "reasons", ()))
     meta = f'<p class="meta">inputs: {esc(", ".join(map(str, paths)))}</p>' if paths else ""
     return (
         f'<header class="verdict {cls}" data-verdict="{esc(verdict)}">{heading}'
         f'<ul class="reasons">{reasons}</ul>{meta}</header>'
     )
+
+
+def _warnings(warnings: Sequence[str], level: int) -> str:
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    return _section("Warnings", f'<ul class="warnings">{items}</ul>', level)
 
 
 def _section(title: str, content: str, level: int) -> str:
@@ -142,10 +177,9 @@ def _section(title: str, content: str, level: int) -> str:
     return f'<section class="{slug}"><{tag}>{esc(title)}</{tag}>{content}</section>'
 
 
-def _checklist(report: dict[str, Any]) -> str:
-    table = checklist_table(report)
-    statuses = [c["status"] for c in report["checks"]]
-    return _table(table, [f"check-{s}" for s in statuses], mark_column=0)
+def _checklist(checks: Sequence[Check]) -> str:
+    table = checklist_table(checks)
+    return _table(table, [f"check-{c.status}" for c in checks], mark_column=0)
 
 
 def _figure(plot: Plot, counter: _Counter) -> str:
