@@ -1,0 +1,266 @@
+"""Real reports for the HTML tests: seeded simulated logs with hostile segment values.
+
+``build_reports(folder)`` simulates small shadow, canary and interleaving logs, plants hostile
+values in their segment columns and team names, runs every command (and a gate policy over
+the logs) and returns each report's dictionary. ``with_time_series(reports, folder)`` adds the
+planned time-series keys (``docs/html-report.md``), computed here from the same logs, so the
+pages can be checked with every plot they will have.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from statsmodels.stats.power import NormalIndPower
+
+SCRIPT = "<script>alert(1)</script>"
+QUOTES = "a|b \"double\" 'single' & <b>bold</b>"
+CONTROL = "ctl\x07bell\x1b[31mred"
+IMG = '<img src=x onerror="alert(2)">'
+HOSTILE = (SCRIPT, QUOTES, CONTROL)
+CONTROL_SHOWN = "ctl\\x07bell\\x1b[31mred"  # how a page shows CONTROL
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def cached_reports(make_folder: Callable[[], Path]) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """(log folder, report dicts, report dicts with time series), built once per process."""
+    if not _CACHE:
+        folder = make_folder()
+        results = build_reports(folder)
+        reports = {name: result.to_dict() for name, result in results.items()}
+        _CACHE.update(
+            folder=folder,
+            results=results,
+            reports=reports,
+            full=with_time_series(reports, folder),
+        )
+    return _CACHE["folder"], _CACHE["reports"], _CACHE["full"]
+
+
+_PAGES: dict[tuple[str, bool], str] = {}
+
+
+def rendered(name: str, full: bool = False) -> str:
+    """The HTML page of a cached result (``full``: plots read the time-series keys too)."""
+    from abtool.render import sections_for
+    from abtool.render.html import render_html
+
+    if (name, full) not in _PAGES:
+        result = _CACHE["results"][name]
+        report = _CACHE["full"][name] if full else None
+        _PAGES[name, full] = render_html(
+            result, sections_for(result.command)(result), report=report
+        )
+    return _PAGES[name, full]
+
+
+def _simulate(kind: str, out: Path, *args: str) -> Path:
+    from abtool.cli import main
+
+    try:
+        main(["simulate", kind, *args, "--out", str(out)])
+    except SystemExit as done:
+        assert done.code in (0, None), done.code
+    return out
+
+
+def _plant_hostile(path: Path) -> None:
+    """Rename the three most frequent countries to hostile values (ranked segments show them)."""
+    frame = pl.read_parquet(path)
+    top = frame["country"].value_counts(sort=True)["country"].head(3).to_list()
+    frame.with_columns(
+        pl.col("country").replace(dict(zip(top, HOSTILE, strict=True)))
+    ).write_parquet(path)
+
+
+def build_reports(folder: Path) -> dict[str, Any]:
+    """name -> result (a report or a gate run) of every page the tests look at."""
+    import abtool
+    from abtool.gate.policy import load_policy
+
+    shadow_log = _simulate(
+        "shadow", folder / "shadow.parquet", "--rows", "6000", "--hours", "30", "--seed", "3",
+        "--bad-segment", "BR",
+    )  # fmt: skip
+    canary_log = _simulate(
+        "canary", folder / "canary.parquet", "--users", "3000", "--stage", "50", "--seed", "5",
+        "--click-lift", "0.15",
+    )  # fmt: skip
+    interleave_log = _simulate(
+        "interleave", folder / "interleave.parquet", "--sessions", "3000", "--seed", "2"
+    )
+    _plant_hostile(shadow_log)
+    _plant_hostile(canary_log)
+    policy = folder / "policy.toml"
+    policy.write_text(
+        f'[[gate]]\nname = "shadow {SCRIPT}"\nkind = "shadow"\npaths = ["{shadow_log}"]\n'
+        'segment = ["country"]\n\n'
+        f'[[gate]]\nname = "canary"\nkind = "canary"\npaths = ["{canary_log}"]\n'
+        'metric = ["clicked"]\nstage = 50\n\n'
+        f'[[gate]]\nname = "missing"\nkind = "shadow"\npaths = ["{folder / "absent.parquet"}"]\n'
+    )
+    return {
+        "shadow": abtool.shadow_report(shadow_log, segment=["country", "device"]),
+        "shadow_no_go": abtool.shadow_report(
+            shadow_log, thresholds={"agreement_rate": 0.99, "duration": 48}
+        ),
+        "canary": abtool.canary_report(
+            canary_log, metric=["clicked", "revenue"], segment=["country", "device"], stage=50
+        ),
+        "interleave": abtool.interleave_report(interleave_log, b_name=IMG, bootstrap=2000),
+        "sample_size": abtool.sample_size_report(baseline=0.12, mde_rel=0.05, daily_units=5000),
+        "sample_size_interleaving": abtool.sample_size_report(kind="interleaving", win_rate=0.55),
+        "gate": abtool.run_policy(load_policy(policy)),
+    }
+
+
+def _iso(values: pl.Series) -> list[str]:
+    return [v.isoformat() for v in values.to_list()]
+
+
+def _normal_ci(diff: np.ndarray, se: np.ndarray) -> tuple[list[float], list[float]]:
+    return list(diff - 1.96 * se), list(diff + 1.96 * se)
+
+
+def shadow_ecdf(log: pl.DataFrame) -> dict[str, Any]:
+    """Quantile points of both ECDFs and where they differ most (the two-sample KS D)."""
+    data = log.drop_nulls(["primary_prediction", "shadow_prediction"]).filter(
+        pl.col("primary_prediction").is_not_nan() & pl.col("shadow_prediction").is_not_nan()
+    )
+    a = np.sort(data["primary_prediction"].to_numpy())
+    b = np.sort(data["shadow_prediction"].to_numpy())
+    grid = np.concatenate([a, b])
+    fa = np.searchsorted(a, grid, side="right") / a.size
+    fb = np.searchsorted(b, grid, side="right") / b.size
+    at = int(np.argmax(np.abs(fa - fb)))
+    probabilities = np.linspace(0, 1, 101)
+    return {
+        "probabilities": probabilities.tolist(),
+        "primary": np.quantile(a, probabilities).tolist(),
+        "shadow": np.quantile(b, probabilities).tolist(),
+        "ks_x": float(grid[at]),
+        "ks_cdf_primary": float(fa[at]),
+        "ks_cdf_shadow": float(fb[at]),
+    }
+
+
+def interleave_timeline(log: pl.DataFrame, steps: int = 6) -> dict[str, Any]:
+    """Cumulative Δ_AB = wins_B/n + ties/(2n) - 1/2 in session order, with a normal 95% CI."""
+    credit = (
+        log.group_by("session_id")
+        .agg(
+            (pl.col("clicked") & (pl.col("team") == "B")).sum().alias("b"),
+            (pl.col("clicked") & (pl.col("team") == "A")).sum().alias("a"),
+        )
+        .sort("session_id")
+    )
+    wins = credit["b"].cast(pl.Int64) - credit["a"].cast(pl.Int64)  # sums of booleans are u32
+    score = np.sign(wins.to_numpy()) / 2  # +-1/2 or 0
+    cuts = np.linspace(len(score) / steps, len(score), steps).astype(int)
+    delta = np.array([score[:c].mean() for c in cuts])
+    se = np.array([score[:c].std(ddof=1) / np.sqrt(c) for c in cuts])
+    low, high = _normal_ci(delta, se)
+    return {"sessions": cuts.tolist(), "delta_ab": delta.tolist(), "ci_low": low, "ci_high": high}
+
+
+def _shadow_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
+    buckets = (
+        log.sort("ts")
+        .group_by_dynamic("ts", every="2h")
+        .agg(
+            pl.col("shadow_error").mean().alias("error_rate"),
+            pl.col("primary_latency_ms").quantile(0.99).alias("p99_primary"),
+            pl.col("shadow_latency_ms").quantile(0.99).alias("p99_shadow"),
+        )
+    )
+    errors = buckets["error_rate"].to_list()
+    stats["ecdf"] = shadow_ecdf(log)
+    stats["timeline"] = {
+        "start": _iso(buckets["ts"]),
+        "shadow_error_rate": errors,
+        "latency_p99_ms": {
+            "primary": buckets["p99_primary"].to_list(),
+            "shadow": buckets["p99_shadow"].to_list(),
+        },
+        "flagged_bucket": int(np.argmax(errors)),
+    }
+    for values in stats["segments"].values():
+        for i, entry in enumerate(values):
+            entry["agreement_rate"] = 0.95 - 0.02 * i
+            entry["failed"] = entry["value"] == SCRIPT
+
+
+def _canary_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
+    buckets = (
+        log.sort("ts")
+        .group_by_dynamic("ts", every="3h", group_by="model_variant")
+        .agg(
+            pl.col("error").mean().alias("error_rate"),
+            pl.col("latency_ms").quantile(0.99).alias("p99"),
+            pl.col("user_id").n_unique().alias("units"),
+            pl.col("clicked").mean().alias("ctr"),
+            pl.col("clicked").var().alias("var"),
+            pl.len().alias("n"),
+        )
+    )
+    wide = {v: buckets.filter(pl.col("model_variant") == v).sort("ts") for v in ("v1", "v2")}
+    n = {v: np.cumsum(wide[v]["n"].to_numpy()) for v in wide}
+    rate = {v: np.cumsum((wide[v]["ctr"] * wide[v]["n"]).to_numpy()) / n[v] for v in wide}
+    lift = rate["v2"] - rate["v1"]
+    low, high = _normal_ci(lift, np.sqrt(sum(rate[v] * (1 - rate[v]) / n[v] for v in wide)))
+    per_bucket = wide["v2"]["ctr"].to_numpy() - wide["v1"]["ctr"].to_numpy()
+    bucket_se = np.sqrt(sum((wide[v]["var"] / wide[v]["n"]).to_numpy() for v in wide))
+    bucket_low, bucket_high = _normal_ci(per_bucket, bucket_se)
+    starts = _iso(wide["v1"]["ts"])
+    metric = stats["metric"]
+    metric["timeline"] = {"start": starts, "lift": list(lift), "ci_low": low, "ci_high": high,
+                          "interval": "95% CI, fixed horizon"}  # fmt: skip
+    metric["daily"] = {"start": starts, "lift": list(per_bucket), "ci_low": bucket_low,
+                       "ci_high": bucket_high}  # fmt: skip
+    metric["margin"] = 0.01
+    units = {v: np.cumsum(wide[v]["units"].to_numpy()) for v in wide}
+    stats["timeline"] = {
+        "start": starts,
+        "error_rate": {v: wide[v]["error_rate"].to_list() for v in wide},
+        "latency_p99_ms": {v: wide[v]["p99"].to_list() for v in wide},
+        "treatment_share": list(units["v2"] / (units["v1"] + units["v2"])),
+        "flagged_bucket": 2,
+    }
+
+
+def _sample_size_curves(plan: dict[str, Any]) -> None:
+    solver = NormalIndPower()
+    units = np.linspace(plan["n_total"] / 4, plan["n_total"] * 2, 12)
+    power = solver.power(plan["effect_size"], nobs1=units / 2, alpha=plan["alpha"], ratio=1.0)
+    days = np.array([7, 14, 21, 28, 42])
+    h = np.array(
+        [
+            solver.solve_power(
+                None, nobs1=d * plan["daily_units"] / 2, alpha=plan["alpha"], power=plan["power"]
+            )
+            for d in days
+        ]
+    )
+    base = 2 * np.arcsin(np.sqrt(plan["baseline"]))
+    mde = np.sin((h + base) / 2) ** 2 - plan["baseline"]  # Cohen's h back to a proportion
+    plan["power_curve"] = {"units": units.tolist(), "power": list(power)}
+    plan["mde_by_days"] = {"days": days.tolist(), "mde_abs": mde.tolist()}
+
+
+def with_time_series(reports: dict[str, dict[str, Any]], folder: Path) -> dict[str, Any]:
+    """Copies of the reports with the planned time-series keys added, from the same logs."""
+    out = copy.deepcopy(reports)
+    _shadow_series(out["shadow"]["stats"], pl.read_parquet(folder / "shadow.parquet"))
+    _canary_series(out["canary"]["stats"], pl.read_parquet(folder / "canary.parquet"))
+    out["interleave"]["stats"]["timeline"] = interleave_timeline(
+        pl.read_parquet(folder / "interleave.parquet")
+    )
+    _sample_size_curves(out["sample_size"]["stats"])
+    return out
