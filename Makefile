@@ -28,7 +28,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy abtool
 
+# The browser tests need Chromium: installed here where missing (as root, with apt-get).
 test: lint typecheck
+	sh tests/browser/install_chromium.sh
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -31,6 +31,12 @@ def gate_command(
             help="Also write a markdown summary here (a PR comment or $GITHUB_STEP_SUMMARY).",
         ),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Also write one HTML page: every gate's verdict, then its report."
+        ),
+    ] = None,
     fail_on_hold: Annotated[
         bool,
         typer.Option("--fail-on-hold", help="Exit 1 instead of 3 when a required gate says HOLD."),
@@ -51,6 +57,8 @@ def gate_command(
         write_output(junit, junit_xml(run))
     if markdown is not None:
         write_output(markdown, render(run, OutputFormat.markdown))
+    if html is not None:
+        write_output(html, render(run, OutputFormat.html))
     show(run, fmt, output, width=120)
     for failed in run.errors:
         typer.echo(

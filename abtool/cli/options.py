@@ -19,7 +19,11 @@ Paths = Annotated[
 ]
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="Output format: rich (terminal), json or markdown."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: rich (terminal), json, markdown or html (a self-contained page).",
+    ),
 ]
 OutputOption = Annotated[
     Path | None,

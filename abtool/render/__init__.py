@@ -1,4 +1,4 @@
-"""Render a report (or a gate run) as rich text, JSON or markdown, all from the one result.
+"""Render a report (or a gate run) as rich text, JSON, markdown or HTML, all from one result.
 
 JSON is the result's ``to_dict()``; the other formats read the result's attributes through
 each command's ``sections(result)`` (format-neutral :mod:`abtool.render.blocks`), found from
@@ -21,6 +21,7 @@ class OutputFormat(StrEnum):
     rich = "rich"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 def render_module(command: str) -> Any:
@@ -45,6 +46,10 @@ def render(result: Any, fmt: OutputFormat, *, width: int | None = None, color: b
 
         return render_json(result.to_dict())
     blocks = sections_for(result.command)(result)
+    if fmt is OutputFormat.html:
+        from abtool.render.html import render_html
+
+        return render_html(result, blocks)
     if fmt is OutputFormat.markdown:
         from abtool.render.markdown import render_markdown
 
