@@ -26,6 +26,7 @@ _CLI_TYPES: dict[ValueType, Any] = {
     ValueType.NUMBER: float,
     ValueType.BOOLEAN: bool,
     ValueType.TEXT_LIST: list[str],
+    ValueType.NUMBER_PAIR: tuple[float, float],
 }
 
 

@@ -22,6 +22,7 @@ class ValueType(Enum):
     NUMBER = "a number"
     BOOLEAN = "true or false"
     TEXT_LIST = "a string or a list of strings"
+    NUMBER_PAIR = "two numbers [low, high]"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ _TYPES: dict[Any, ValueType] = {
     float: ValueType.NUMBER,
     bool: ValueType.BOOLEAN,
     tuple[str, ...]: ValueType.TEXT_LIST,
+    tuple[float, float]: ValueType.NUMBER_PAIR,
 }
 
 
@@ -163,7 +165,21 @@ def validate(bound: BoundSetting, value: Any, name: str) -> Any:
         if not items:
             raise Problem(name, "must not be an empty list")
         return tuple(items)
+    if kind is ValueType.NUMBER_PAIR:
+        return _number_pair(name, value, setting.range)
     return check_number(name, value, setting.range, integer=kind is ValueType.INTEGER)
+
+
+def _number_pair(name: str, value: Any, range_: Range | None) -> tuple[float, float]:
+    """Two finite numbers, low < high, each inside ``range_`` (a range such as [0, 1])."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise Problem(
+            name, f"must be {ValueType.NUMBER_PAIR.value}, got {_type_name(value)} {value!r}"
+        )
+    low, high = (check_number(name, v, range_, integer=False) for v in value)
+    if not low < high:
+        raise Problem(name, f"must have low < high, got [{low:g}, {high:g}]")
+    return low, high
 
 
 def _type_name(value: Any) -> str:
