@@ -17,6 +17,15 @@ class LabelShift:
     method: str
 
 
+def total_variation(counts_a: Sequence[int], counts_b: Sequence[int]) -> float:
+    """Total variation distance of two label distributions given as counts (same order):
+    half the L1 distance of their shares, the largest difference in probability the two give
+    to any set of labels (the categorical analogue of the KS statistic)."""
+    a = np.asarray(counts_a, dtype=np.float64)
+    b = np.asarray(counts_b, dtype=np.float64)
+    return float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
+
+
 def label_shift(counts_a: Sequence[int], counts_b: Sequence[int]) -> LabelShift:
     """Total variation distance (half the L1 distance of the label shares) and the
     chi-square test of homogeneity of the 2 x k contingency table.
@@ -32,7 +41,7 @@ def label_shift(counts_a: Sequence[int], counts_b: Sequence[int]) -> LabelShift:
 
     a = np.asarray(counts_a, dtype=np.float64)
     b = np.asarray(counts_b, dtype=np.float64)
-    distance = float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
+    distance = total_variation(counts_a, counts_b)
     table = np.vstack([a, b])
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:

@@ -42,6 +42,7 @@ class KSResult:
     method: str
     n1: int
     n2: int
+    location: float | None = None  # a value x where |F_1(x) - F_2(x)| = statistic
 
     def to_dict(self) -> dict[str, float | int | str]:
         return {
@@ -64,18 +65,27 @@ def ks_statistic_sorted(
         workers: threads merging chunks side by side (numpy releases the GIL while it
             sorts); default: one per CPU, at most four.
     """
+    return ks_statistic_location_sorted(a, b, workers)[0]
+
+
+def ks_statistic_location_sorted(
+    a: NDArray[np.float64], b: NDArray[np.float64], workers: int | None = None
+) -> tuple[float, float]:
+    """D as :func:`ks_statistic_sorted`, and the smallest value x where the two ECDFs differ
+    by D (where a plot marks the gap)."""
     n1, n2 = len(a), len(b)
     if n1 == 0 or n2 == 0:
         raise ValueError("both samples must be non-empty")
     chunks = list(_chunk_bounds(a, b))
     workers = workers or min(4, os.cpu_count() or 1)
     if workers == 1 or len(chunks) == 1:
-        best = max(_chunk_max(a, b, bounds, n1, n2) for bounds in chunks)
+        found = [_chunk_max(a, b, bounds, n1, n2) for bounds in chunks]
     else:
         # Extra memory is O(workers * chunk), not O(n1 + n2).
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            best = max(pool.map(lambda bounds: _chunk_max(a, b, bounds, n1, n2), chunks))
-    return best / (n1 * n2)
+            found = list(pool.map(lambda bounds: _chunk_max(a, b, bounds, n1, n2), chunks))
+    best, location = max(found, key=lambda item: item[0])  # the first chunk on ties
+    return best / (n1 * n2), location
 
 
 def _chunk_bounds(
@@ -104,8 +114,9 @@ def _chunk_max(
     bounds: tuple[int, int, int, int],
     n1: int,
     n2: int,
-) -> int:
-    """max |count_a * n2 - count_b * n1| over the tie-group ends within one chunk."""
+) -> tuple[int, float]:
+    """max |count_a * n2 - count_b * n1| over the tie-group ends within one chunk, and the
+    first value where it is reached."""
     i0, i1, j0, j1 = bounds
     values = np.concatenate([a[i0:i1], b[j0:j1]])
     order = np.argsort(values, kind="stable")
@@ -117,8 +128,9 @@ def _chunk_max(
     last_of_value = np.empty(len(merged), dtype=bool)
     np.not_equal(merged[1:], merged[:-1], out=last_of_value[:-1])
     last_of_value[-1] = True
-    diff = (taken_a[last_of_value] + i0) * n2 - (taken_b[last_of_value] + j0) * n1
-    return int(np.abs(diff).max())
+    diff = np.abs((taken_a[last_of_value] + i0) * n2 - (taken_b[last_of_value] + j0) * n1)
+    at = int(np.argmax(diff))
+    return int(diff[at]), float(merged[last_of_value][at])
 
 
 def exact_pvalue_equal_sizes(n: int, statistic: float) -> float:
@@ -147,8 +159,8 @@ def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
     n1, n2 = len(a), len(b)
     if n1 == n2 and 0 < n1 <= EXACT_MAX_N:
         # The usual recent-window case; computed here, it spares importing scipy.stats.
-        d = ks_statistic_sorted(a, b)
-        return KSResult(d, exact_pvalue_equal_sizes(n1, d), "exact", n1, n2)
+        d, x = ks_statistic_location_sorted(a, b)
+        return KSResult(d, exact_pvalue_equal_sizes(n1, d), "exact", n1, n2, x)
     from scipy import stats
 
     if max(n1, n2) <= EXACT_MAX_N:
@@ -159,9 +171,10 @@ def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
         # scipy falls back to the asymptotic distribution (with a warning) when the exact
         # computation hits floating-point limits; name the method actually used.
         method = "asymptotic (exact failed)" if caught else "exact"
-        return KSResult(float(result.statistic), float(result.pvalue), method, n1, n2)
-    d = ks_statistic_sorted(a, b)
-    return KSResult(d, ks_asymptotic_pvalue(d, n1, n2), "asymptotic", n1, n2)
+        location = float(result.statistic_location)
+        return KSResult(float(result.statistic), float(result.pvalue), method, n1, n2, location)
+    d, x = ks_statistic_location_sorted(a, b)
+    return KSResult(d, ks_asymptotic_pvalue(d, n1, n2), "asymptotic", n1, n2, x)
 
 
 def ks_asymptotic_pvalue(statistic: float, n1: int, n2: int) -> float:
