@@ -45,6 +45,21 @@ def simulate_shadow(
     latency_factor: Annotated[
         float, typer.Option(min=0.0, help="Shadow latency as a multiple of primary latency.")
     ] = 1.1,
+    error_spike: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="HOUR:RATE",
+            help="Shadow error rate within hour HOUR of the log (0 = the first), e.g. 18:0.3 "
+            "(repeatable).",
+        ),
+    ] = None,
+    latency_spike: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="HOUR:FACTOR",
+            help="Multiply the shadow's latency within hour HOUR, e.g. 18:3 (repeatable).",
+        ),
+    ] = None,
     partition_by_date: PartitionOption = False,
 ) -> None:
     """A shadow log: primary and shadow scores of the same requests."""
@@ -59,11 +74,28 @@ def simulate_shadow(
         bad_segment=bad_segment,
         error_rate=error_rate,
         shadow_latency_factor=latency_factor,
+        error_spikes=tuple(_hour_value(v, "--error-spike", 1.0) for v in error_spike or ()),
+        latency_spikes=tuple(_hour_value(v, "--latency-spike", None) for v in latency_spike or ()),
     )
     written = write_chunks(
         shadow_chunks(spec), out, partition_by_date="ts" if partition_by_date else None
     )
     typer.echo(f"abtool: wrote {written:,} shadow rows to {out}", err=True)
+
+
+def _hour_value(text: str, flag: str, most: float | None) -> tuple[int, float]:
+    """``HOUR:VALUE`` as (hour, value): a whole hour >= 0 and a value >= 0 (<= ``most``)."""
+    hour, _, value = text.partition(":")
+    try:
+        parsed = (int(hour), float(value))
+    except ValueError:
+        parsed = (-1, -1.0)
+    if parsed[0] < 0 or not 0 <= parsed[1] <= (most if most is not None else float("inf")):
+        bound = f" and VALUE <= {most:g}" if most is not None else ""
+        raise typer.BadParameter(
+            f"expected HOUR:VALUE with a whole HOUR >= 0{bound}, got {text!r}", param_hint=flag
+        )
+    return parsed
 
 
 @app.command("interleave")

@@ -3,6 +3,9 @@
 Each request has a latent relevance z. The primary model scores ``sigmoid(1.5 z + e)``; the
 shadow model scores the same logit plus ``N(0, noise)`` (plus a shift and ten times the noise
 inside ``bad_segment``), so agreement, KS D and segment disagreement are controlled.
+``error_spikes`` and ``latency_spikes`` raise the shadow's error rate or latency within given
+hours of the log (hour 0 starts at ``start``), for the spike checks; the random draws are the
+same with or without them, so a spiked log differs from its clean twin only in those hours.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class ShadowSpec:
     error_rate: float = 0.002
     shadow_latency_factor: float = 1.1
     start: datetime = datetime(2025, 4, 28)
+    error_spikes: tuple[tuple[int, float], ...] = ()  # (hour, shadow error rate in it)
+    latency_spikes: tuple[tuple[int, float], ...] = ()  # (hour, shadow latency multiple)
 
 
 def shadow_chunks(spec: ShadowSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
@@ -56,9 +61,15 @@ def shadow_chunks(spec: ShadowSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa
             shadow_logit[bad] += 0.5 + 10 * spec.noise * rng.standard_normal(int(bad.sum()))
         primary = 1 / (1 + np.exp(-logit))
         shadow = 1 / (1 + np.exp(-shadow_logit))
-        errored = rng.uniform(size=n) < spec.error_rate
+        hour = (ts - start_us) // 3_600_000_000
+        error_rate = np.full(n, spec.error_rate)
+        for spiked, rate in spec.error_spikes:
+            error_rate[hour == spiked] = rate
+        errored = rng.uniform(size=n) < error_rate
         primary_latency = rng.lognormal(np.log(20.0), 0.35, n)
         shadow_latency = rng.lognormal(np.log(20.0 * spec.shadow_latency_factor), 0.35, n)
+        for spiked, factor in spec.latency_spikes:
+            shadow_latency[hour == spiked] *= factor
         yield pa.table(
             {
                 "request_id": pa.array(index, pa.int64()),
