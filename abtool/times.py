@@ -40,3 +40,25 @@ def check_time(text: str) -> str:
     """``text`` itself, once it is known to be an ISO date or date-time (a setting's parse)."""
     iso_time(text)
     return text
+
+
+BUCKET_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def bucket_seconds(text: str) -> int:
+    """A time bucket such as ``15m``, ``1h``, ``6h`` or ``1d``, in seconds.
+
+    Raises:
+        ValueError: not a positive whole number followed by s, m, h or d.
+    """
+    cleaned = text.strip().lower()
+    number, unit = cleaned[:-1], cleaned[-1:]
+    if unit not in BUCKET_UNITS or not number.isdigit() or int(number) == 0:
+        raise ValueError(f"'{text}' is not a time bucket (e.g. 15m, 1h, 6h, 1d)")
+    return int(number) * BUCKET_UNITS[unit]
+
+
+def check_bucket(text: str) -> str:
+    """``text`` normalised (``1H`` -> ``1h``), once it is known to be a time bucket."""
+    bucket_seconds(text)
+    return text.strip().lower()

@@ -3,8 +3,9 @@
 ``build_reports(folder)`` simulates small shadow, canary and interleaving logs, plants hostile
 values in their segment columns and team names, runs every command (and a gate policy over
 the logs) and returns each report's dictionary. ``with_time_series(reports, folder)`` adds the
-planned time-series keys (``docs/html-report.md``), computed here from the same logs, so the
-pages can be checked with every plot they will have.
+planned time-series keys (``docs/html-report.md``) that reports do not carry yet, computed here
+from the same logs, so the pages can be checked with every plot they will have (shadow-report
+carries its own: ``ecdf``, ``timeline``, per-segment ``agreement_rate`` and ``failed``).
 """
 
 from __future__ import annotations
@@ -129,28 +130,6 @@ def _normal_ci(diff: np.ndarray, se: np.ndarray) -> tuple[list[float], list[floa
     return list(diff - 1.96 * se), list(diff + 1.96 * se)
 
 
-def shadow_ecdf(log: pl.DataFrame) -> dict[str, Any]:
-    """Quantile points of both ECDFs and where they differ most (the two-sample KS D)."""
-    data = log.drop_nulls(["primary_prediction", "shadow_prediction"]).filter(
-        pl.col("primary_prediction").is_not_nan() & pl.col("shadow_prediction").is_not_nan()
-    )
-    a = np.sort(data["primary_prediction"].to_numpy())
-    b = np.sort(data["shadow_prediction"].to_numpy())
-    grid = np.concatenate([a, b])
-    fa = np.searchsorted(a, grid, side="right") / a.size
-    fb = np.searchsorted(b, grid, side="right") / b.size
-    at = int(np.argmax(np.abs(fa - fb)))
-    probabilities = np.linspace(0, 1, 101)
-    return {
-        "probabilities": probabilities.tolist(),
-        "primary": np.quantile(a, probabilities).tolist(),
-        "shadow": np.quantile(b, probabilities).tolist(),
-        "ks_x": float(grid[at]),
-        "ks_cdf_primary": float(fa[at]),
-        "ks_cdf_shadow": float(fb[at]),
-    }
-
-
 def interleave_timeline(log: pl.DataFrame, steps: int = 6) -> dict[str, Any]:
     """Cumulative Δ_AB = wins_B/n + ties/(2n) - 1/2 in session order, with a normal 95% CI."""
     credit = (
@@ -168,33 +147,6 @@ def interleave_timeline(log: pl.DataFrame, steps: int = 6) -> dict[str, Any]:
     se = np.array([score[:c].std(ddof=1) / np.sqrt(c) for c in cuts])
     low, high = _normal_ci(delta, se)
     return {"sessions": cuts.tolist(), "delta_ab": delta.tolist(), "ci_low": low, "ci_high": high}
-
-
-def _shadow_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
-    buckets = (
-        log.sort("ts")
-        .group_by_dynamic("ts", every="2h")
-        .agg(
-            pl.col("shadow_error").mean().alias("error_rate"),
-            pl.col("primary_latency_ms").quantile(0.99).alias("p99_primary"),
-            pl.col("shadow_latency_ms").quantile(0.99).alias("p99_shadow"),
-        )
-    )
-    errors = buckets["error_rate"].to_list()
-    stats["ecdf"] = shadow_ecdf(log)
-    stats["timeline"] = {
-        "start": _iso(buckets["ts"]),
-        "shadow_error_rate": errors,
-        "latency_p99_ms": {
-            "primary": buckets["p99_primary"].to_list(),
-            "shadow": buckets["p99_shadow"].to_list(),
-        },
-        "flagged_bucket": int(np.argmax(errors)),
-    }
-    for values in stats["segments"].values():
-        for i, entry in enumerate(values):
-            entry["agreement_rate"] = 0.95 - 0.02 * i
-            entry["failed"] = entry["value"] == SCRIPT
 
 
 def _canary_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
@@ -257,7 +209,6 @@ def _sample_size_curves(plan: dict[str, Any]) -> None:
 def with_time_series(reports: dict[str, dict[str, Any]], folder: Path) -> dict[str, Any]:
     """Copies of the reports with the planned time-series keys added, from the same logs."""
     out = copy.deepcopy(reports)
-    _shadow_series(out["shadow"]["stats"], pl.read_parquet(folder / "shadow.parquet"))
     _canary_series(out["canary"]["stats"], pl.read_parquet(folder / "canary.parquet"))
     out["interleave"]["stats"]["timeline"] = interleave_timeline(
         pl.read_parquet(folder / "interleave.parquet")

@@ -70,7 +70,9 @@ def test_passing_policy_exits_0_with_junit_and_markdown(run_cli, logs: Path, tmp
     # The failing gate is not required: the exit code is 0 and so no test case fails.
     assert counts["failures"] == 0
     assert counts["errors"] == 0
-    assert counts["skipped"] == 1  # latency_p99 without latency columns
+    # In each of the 4 gates prediction_range (no --expected-range) and latency_spike (no
+    # hour holds 200 requests), and latency_p99 without latency columns.
+    assert counts["skipped"] == 9
     skipped = counts["suites"]["shadow-no-latency"].find("testcase[@name='latency_p99']/skipped")
     assert "skipped: needs 'primary_latency_ms'" in skipped.get("message")
     noisy = counts["suites"]["noisy-candidate"].find("testcase[@name='agreement_rate']")
@@ -214,7 +216,8 @@ def test_example_policy_passes_on_the_sample_logs(run_cli):
     # Each gate gives what its command gives with the same options on the same sample log.
     samples = REPO / "sample_logs"
     commands = {
-        "shadow": "shadow-report shadow.parquet --threshold 0.5 --segment country --segment device",
+        "shadow": "shadow-report shadow.parquet --threshold 0.5 --segment country --segment device "
+        "--expected-range 0 1",
         "canary-50pct": "canary-decide canary.parquet --metric clicked --metric revenue "
         "--stage 50 --salt canary",
         "ranker-preference": "interleave-report interleave.parquet --a-name prod-ranker "

@@ -79,9 +79,14 @@ def test_other_formats_and_help_do_not_import_matplotlib() -> None:
 def test_plots_drawn_from_todays_reports(reports: dict[str, Any]) -> None:
     assert plot_keys("shadow") == [
         "histogram",
+        "ecdf",
         "latency_quantiles",
         "segment_disagreement",
+        "segment_agreement",
         "segment_disagreement",
+        "segment_agreement",
+        "error_rate_over_time",
+        "latency_over_time",
     ]
     assert plot_keys("canary") == [
         "metric_lifts",
@@ -131,8 +136,9 @@ def test_time_series_fixtures_match_the_reports(full: dict[str, Any]) -> None:
 
 def test_page_order_verdict_checklist_plots_details_warnings(reports: dict[str, Any]) -> None:
     text = rendered("shadow")
+    good = "good" if reports["shadow"]["verdict"] == "GO" else "bad"
     marks = [
-        'class="verdict good"',
+        f'class="verdict {good}"',
         "<h2>Checklist</h2>",
         "<h2>Plots</h2>",
         "<h2>Details</h2>",

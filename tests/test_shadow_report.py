@@ -25,7 +25,18 @@ DOCUMENTED_STATS = {
     "latency",
     "shadow_error_rate",
 }
-CHECK_IDS = ["duration", "agreement_rate", "distribution_shift", "shadow_error_rate", "latency_p99"]
+CHECK_IDS = [
+    "duration",
+    "agreement_rate",
+    "segment_agreement",
+    "distribution_shift",
+    "prediction_range",
+    "shadow_error_rate",
+    "error_spike",
+    "latency_p99",
+    "latency_spike",
+]
+NOT_ASKED = "1 check skipped (prediction_range: no --expected-range given)"
 
 
 def simulate(path: Path, **spec: object) -> Path:
@@ -36,6 +47,13 @@ def simulate(path: Path, **spec: object) -> Path:
 @pytest.fixture(scope="module")
 def healthy_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("shadow") / "healthy.parquet"
+    return simulate(path, rows=30_000, hours=30, seed=11, error_rate=0.004)
+
+
+@pytest.fixture(scope="module")
+def bad_br_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The healthy log's twin whose shadow disagrees in Brazil."""
+    path = tmp_path_factory.mktemp("shadow") / "bad_br.parquet"
     return simulate(path, rows=30_000, hours=30, seed=11, bad_segment="BR", error_rate=0.004)
 
 
@@ -93,11 +111,17 @@ def test_agreement_disagreement_and_counts(healthy_log: Path, healthy_json: dict
     assert got["shadow_error_rate"] == pytest.approx(frame["shadow_error"].mean(), abs=1e-12)
 
 
-def test_segments_ranked_with_rows(healthy_log: Path, healthy_json: dict) -> None:
-    rows = valid_rows(healthy_log).to_pandas()
+def test_segments_ranked_with_rows(bad_br_log: Path) -> None:
+    from abtool.reports.shadow import shadow_report
+
+    rows = valid_rows(bad_br_log).to_pandas()
     rows["abs"] = (rows["primary_prediction"] - rows["shadow_prediction"]).abs()
-    expected = rows.groupby("country")["abs"].agg(["mean", "size"])
-    segments = healthy_json["stats"]["segments"]
+    rows["agree"] = (rows["primary_prediction"] >= 0.5) == (rows["shadow_prediction"] >= 0.5)
+    expected = rows.groupby("country").agg(
+        mean=("abs", "mean"), size=("abs", "size"), agree=("agree", "mean")
+    )
+    report = shadow_report([bad_br_log]).to_dict()
+    segments = report["stats"]["segments"]
     assert set(segments) == {"country", "device"}
     country = segments["country"]
     assert country[0]["value"] == "BR"  # the simulated bad segment disagrees most
@@ -108,6 +132,17 @@ def test_segments_ranked_with_rows(healthy_log: Path, healthy_json: dict) -> Non
         assert entry["mean_abs_disagreement"] == pytest.approx(
             expected.loc[entry["value"], "mean"], rel=1e-12
         )
+        assert entry["agreement_rate"] == pytest.approx(expected.loc[entry["value"], "agree"])
+        mine = rows[rows["country"] == entry["value"]]
+        ks = stats.ks_2samp(mine["primary_prediction"], mine["shadow_prediction"])
+        assert entry["ks_statistic"] == pytest.approx(ks.statistic, abs=1e-12)
+        assert entry["failed"] is (entry["value"] == "BR")
+    # The whole log's agreement passes; the segment check names Brazil.
+    assert report["verdict"] == "NO_GO"
+    assert [c["id"] for c in report["checks"] if c["passed"] is False] == ["segment_agreement"]
+    assert "country=BR" in report["reasons"][0]
+    assert report["stats"]["segments_failed"] == 1
+    assert report["stats"]["segments_tested"] == 11
 
 
 def test_latency_quantiles_match_numpy(healthy_log: Path, healthy_json: dict) -> None:
@@ -142,7 +177,8 @@ def test_healthy_log_is_go_with_every_documented_key(run_cli, healthy_log: Path)
     assert report["verdict"] == "GO"
     assert DOCUMENTED_STATS <= set(report["stats"])
     assert [c["id"] for c in report["checks"]] == CHECK_IDS
-    assert all(c["passed"] for c in report["checks"])
+    assert all(c["passed"] for c in report["checks"] if c["id"] != "prediction_range")
+    assert report["reasons"] == ["all 8 evaluated checks passed", NOT_ASKED]
     for check in report["checks"]:
         assert {"id", "passed", "value", "threshold", "message"} <= set(check)
     assert set(report["stats"]["latency"]) == {"primary", "shadow"}
@@ -172,7 +208,7 @@ def test_each_failing_check_gives_no_go(run_cli, tmp_path: Path, spec: dict, fai
     report = result.json()
     assert report["verdict"] == "NO_GO"
     assert _failed(report) == [failing]
-    assert report["reasons"] == [report["checks"][CHECK_IDS.index(failing)]["message"]]
+    assert report["reasons"] == [report["checks"][CHECK_IDS.index(failing)]["message"], NOT_ASKED]
 
 
 def test_distribution_shift_fails_alone(run_cli, tmp_path: Path) -> None:
@@ -193,9 +229,18 @@ def test_distribution_shift_fails_alone(run_cli, tmp_path: Path) -> None:
     assert report["stats"]["agreement_rate"] == 1.0
     expected = stats.ks_2samp(primary, primary + 0.08)
     assert report["stats"]["ks_statistic"] == pytest.approx(expected.statistic, abs=1e-12)
-    # Without error or latency columns those checks are skipped, not passed.
-    skipped = {c["id"] for c in report["checks"] if c["passed"] is None}
-    assert skipped == {"shadow_error_rate", "latency_p99"}
+    # Without error, latency or segment columns those checks are skipped, not passed.
+    skipped = [c["id"] for c in report["checks"] if c["passed"] is None]
+    assert skipped == [
+        "segment_agreement",
+        "prediction_range",
+        "shadow_error_rate",
+        "error_spike",
+        "latency_p99",
+        "latency_spike",
+    ]
+    assert report["reasons"][1].startswith("6 checks skipped (segment_agreement: no segment ")
+    assert not any("every check passed" in r for r in report["reasons"])
 
 
 def test_config_overrides_thresholds(run_cli, healthy_log: Path, tmp_path: Path) -> None:
@@ -205,8 +250,8 @@ def test_config_overrides_thresholds(run_cli, healthy_log: Path, tmp_path: Path)
     report = result.json()
     assert result.exit_code == 1
     assert _failed(report) == ["agreement_rate"]
-    assert report["checks"][1]["threshold"] == 0.999
-    assert report["checks"][0]["threshold"] == 12
+    assert report["checks"][CHECK_IDS.index("agreement_rate")]["threshold"] == 0.999
+    assert report["checks"][CHECK_IDS.index("duration")]["threshold"] == 12
 
 
 def test_markdown_and_rich_show_the_json_numbers(run_cli, healthy_log: Path) -> None:
@@ -281,9 +326,7 @@ def test_hive_partitions_equal_single_file(healthy_log: Path, tmp_path: Path) ->
 
     folder = tmp_path / "hive"
     write_chunks(
-        shadow_chunks(
-            ShadowSpec(rows=30_000, hours=30, seed=11, bad_segment="BR", error_rate=0.004)
-        ),
+        shadow_chunks(ShadowSpec(rows=30_000, hours=30, seed=11, error_rate=0.004)),
         folder,
         partition_by_date="ts",
     )

@@ -1,4 +1,4 @@
-"""The aggregates of a shadow log that shadow-report needs."""
+"""The aggregates of a shadow log that shadow-report needs (engine-neutral)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,21 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from abtool.results.shadow import SegmentDisagreement
-
 
 @dataclass(frozen=True)
 class ShadowRequest:
-    """What to aggregate: the decision threshold, segments and time window."""
+    """What to aggregate: the decision threshold, segments, time window and buckets.
+
+    Attributes:
+        bucket: width of the timeline's buckets: a whole number of s, m, h or d (``1h``).
+            Buckets start at whole multiples of it (an hourly bucket on the hour, ``6h`` at
+            0, 6, 12 and 18 h, ``1d`` at midnight: local midnight for a column with a time
+            zone, UTC otherwise).
+        timeout_ms: a shadow latency above this counts as a timeout.
+        timeout_errors: error codes or messages (compared trimmed, in any case) that count
+            as a timeout.
+        expected_range: (low, high): count shadow scores outside it.
+    """
 
     threshold: float
     segments: tuple[str, ...] | None
@@ -21,6 +30,61 @@ class ShadowRequest:
     min_segment_rows: int
     since: datetime | None = None
     until: datetime | None = None
+    bucket: str = "1h"
+    timeout_ms: float | None = None
+    timeout_errors: tuple[str, ...] = ()
+    expected_range: tuple[float, float] | None = None
+
+    @property
+    def bucket_seconds(self) -> int:
+        from abtool.times import bucket_seconds
+
+        return bucket_seconds(self.bucket)
+
+
+@dataclass(frozen=True)
+class SegmentCounts:
+    """The values of one segment column with at least ``min_segment_rows`` compared rows.
+
+    Arrays share the index of ``values`` (in no particular order).
+
+    Attributes:
+        values: the column's values as text (None: null).
+        rows: compared rows (both predictions and a time present) of each value.
+        agreements: rows where both models made the same decision.
+        disagreement_sums: sum of ``|primary - shadow|`` (scores) or of mismatches (labels).
+        distances: the two models' distribution distance within the value: the exact KS D
+            for scores, the total variation distance for labels (NaN: not computed).
+        left_out: values with fewer compared rows (not listed).
+    """
+
+    values: list[str | None]
+    rows: NDArray[np.int64]
+    agreements: NDArray[np.int64]
+    disagreement_sums: NDArray[np.float64]
+    distances: NDArray[np.float64]
+    left_out: int
+
+
+@dataclass(frozen=True)
+class ShadowTimeline:
+    """Requests, failures and p99 latencies per time bucket, in time order.
+
+    Attributes:
+        bucket: the width of each bucket (``1h``).
+        starts: start of each bucket holding at least one row (empty buckets are absent).
+        requests: rows per bucket (every row with a time, compared or not).
+        errors: errored shadow calls per bucket (None: no error column).
+        timeouts: shadow calls that timed out per bucket (None: no timeout rule given).
+        latency_p99: p99 latency (ms) per bucket by model, NaN where a bucket has none.
+    """
+
+    bucket: str
+    starts: list[datetime]
+    requests: NDArray[np.int64]
+    errors: NDArray[np.int64] | None
+    timeouts: NDArray[np.int64] | None
+    latency_p99: dict[str, NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -32,9 +96,15 @@ class ShadowData:
         rows: rows in the window.
         valid_rows: rows with both predictions and a time.
         excluded: rows left out of the comparison, by reason.
+        agreements: compared rows where both models made the same decision.
+        shadow_errors: errored shadow calls (None: no error column).
+        timeouts: timed-out shadow calls (None: no timeout rule given).
         latency: latency quantiles by model ("primary"/"shadow") and key (``p50_ms`` ...).
-        segments: the most disagreeing values of each segment column.
-        segments_left_out: values per segment column under ``min_segment_rows``.
+        segments: per segment column, its values with enough rows.
+        shadow_scored: rows with a shadow score (for the share outside the expected range).
+        outside_range: shadow scores outside the requested range (None: none requested or
+            class labels).
+        timeline: the log per time bucket (None: no row has a time).
         primary_sorted: valid primary scores, ascending (score mode).
         shadow_sorted: valid shadow scores, ascending (score mode).
         label_counts: label mode: (labels, primary counts, shadow counts) under "labels".
@@ -46,12 +116,19 @@ class ShadowData:
     excluded: dict[str, int]
     time_min: datetime | None
     time_max: datetime | None
-    agreement_rate: float
+    agreements: int
     mean_abs_disagreement: float
     shadow_errors: int | None
     latency: dict[str, dict[str, float]]
-    segments: dict[str, list[SegmentDisagreement]]
-    segments_left_out: dict[str, int]
+    segments: dict[str, SegmentCounts]
     primary_sorted: NDArray[np.float64] = field(repr=False)
     shadow_sorted: NDArray[np.float64] = field(repr=False)
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = field(default_factory=dict)
+    timeouts: int | None = None
+    shadow_scored: int = 0
+    outside_range: int | None = None
+    timeline: ShadowTimeline | None = None
+
+    @property
+    def agreement_rate(self) -> float:
+        return self.agreements / self.valid_rows if self.valid_rows else float("nan")

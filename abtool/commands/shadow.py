@@ -10,6 +10,7 @@ from abtool.spec import (
     AT_LEAST_ONE,
     FRACTION,
     NON_NEGATIVE,
+    OPEN_FRACTION,
     POSITIVE,
     CheckSpec,
     CommandSpec,
@@ -18,6 +19,7 @@ from abtool.spec import (
     option,
     threshold,
 )
+from abtool.times import check_bucket
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,48 @@ class ShadowOptions:
         "Segment column (repeatable). Default: every string/categorical non-id column.",
         short="-s",
     )
-    top: int = option(10, "--top", "Segment values shown per column.", range=AT_LEAST_ONE)
+    top: int = option(
+        10, "--top", "Segment values shown per column (failing ones always).", range=AT_LEAST_ONE
+    )
     min_segment_rows: int = option(
         30,
         "--min-segment-rows",
-        "Segment values with fewer rows are not ranked.",
+        "Segment values with fewer rows are not ranked or tested.",
         range=AT_LEAST_ONE,
     )
     since: str | None = since_option()
     until: str | None = until_option()
+    bucket: str = option(
+        "1h",
+        "--bucket",
+        "Time bucket of the timeline and the spike checks: 15m, 1h, 6h, 1d ...",
+        parse=check_bucket,
+    )
+    timeout_ms: float | None = option(
+        None,
+        "--timeout-ms",
+        "A shadow call slower than this many ms counts as a timeout.",
+        range=POSITIVE,
+    )
+    timeout_errors: tuple[str, ...] = option(
+        (),
+        "--timeout-error",
+        "An error code or message meaning a timeout (exact, any case; repeatable).",
+    )
+    expected_range: tuple[float, float] | None = option(
+        None,
+        "--expected-range",
+        "Range the shadow's scores must fall in (the prediction_range check).",
+        metavar="LOW HIGH",
+    )
+    shift_measure: str = option(
+        "ks",
+        "--shift-measure",
+        "What distribution_shift gates on: ks (KS D) or psi (population stability index).",
+        choices=("ks", "psi"),
+    )
     histogram_bins: int = 10
+    psi_bins: int = 10
 
 
 @dataclass(frozen=True)
@@ -78,14 +112,62 @@ class ShadowThresholds:
     agreement_rate: float = threshold(
         0.85, "Decision agreement must exceed this fraction.", FRACTION
     )
+    segment_agreement: float = threshold(
+        0.85,
+        "A segment value fails when its agreement is significantly below the rest's and "
+        "below this floor ...",
+        FRACTION,
+    )
+    segment_agreement_gap: float = threshold(
+        0.05, "... or at least this far below the rest's agreement.", FRACTION
+    )
+    segment_agreement_alpha: float = threshold(
+        0.05,
+        "Family-wise significance level of the segment tests (Holm over every value).",
+        OPEN_FRACTION,
+    )
     distribution_shift: float = threshold(
         0.10, "Maximum KS statistic D between primary and shadow predictions.", FRACTION
+    )
+    distribution_shift_psi: float = threshold(
+        0.10,
+        "Maximum population stability index when --shift-measure psi (0.1: moderate shift).",
+        NON_NEGATIVE,
+    )
+    prediction_range: float = threshold(
+        0.001, "Maximum share of shadow scores outside --expected-range.", FRACTION
     )
     shadow_error_rate: float = threshold(
         0.01, "Maximum fraction of shadow requests that errored.", FRACTION
     )
+    error_spike: float = threshold(
+        3.0,
+        "A time bucket fails when its shadow error (or timeout) rate is at least this "
+        "multiple of the whole log's, significantly ...",
+        POSITIVE,
+    )
+    error_spike_floor: float = threshold(
+        0.01, "... and above this rate (a bucket under it never fails).", FRACTION
+    )
+    error_spike_alpha: float = threshold(
+        0.01,
+        "Significance level of the bucket tests (exact binomial, Bonferroni over buckets).",
+        OPEN_FRACTION,
+    )
     latency_p99: float = threshold(
         1.5, "Maximum ratio of shadow p99 latency to primary p99 latency.", POSITIVE
+    )
+    latency_spike: float = threshold(
+        2.0,
+        "A time bucket fails when its shadow p99 latency is at least this multiple of the "
+        "median bucket's ...",
+        POSITIVE,
+    )
+    latency_spike_min_requests: int = threshold(
+        200,
+        "... and it holds at least this many requests.",
+        AT_LEAST_ONE,
+        integer=True,
     )
 
 
@@ -96,11 +178,44 @@ SPEC = CommandSpec(
     columns=ShadowColumns,
     thresholds=ShadowThresholds,
     checks=(
-        CheckSpec("duration", Consequence.NO_GO, "shadow ran at least this many hours"),
+        CheckSpec(
+            "duration",
+            Consequence.NO_GO,
+            "shadow ran at least this many hours, less two mean gaps between requests (the "
+            "log's ends; at most 1% of it)",
+        ),
         CheckSpec("agreement_rate", Consequence.NO_GO, "decision agreement is above"),
-        CheckSpec("distribution_shift", Consequence.NO_GO, "KS D (or label distance) is at most"),
+        CheckSpec(
+            "segment_agreement",
+            Consequence.NO_GO,
+            "no segment value's agreement is significantly below the rest's (Fisher exact, "
+            "Holm) and under this floor or `segment_agreement_gap` below the rest's",
+        ),
+        CheckSpec(
+            "distribution_shift",
+            Consequence.NO_GO,
+            "KS D (or label distance) is at most; with `--shift-measure psi`, PSI is at most "
+            "`distribution_shift_psi`",
+        ),
+        CheckSpec(
+            "prediction_range",
+            Consequence.NO_GO,
+            "share of shadow scores outside `--expected-range` is at most",
+        ),
         CheckSpec("shadow_error_rate", Consequence.NO_GO, "shadow error rate is at most"),
+        CheckSpec(
+            "error_spike",
+            Consequence.NO_GO,
+            "no time bucket's shadow error or timeout rate is significantly (binomial, "
+            "Bonferroni) at least this multiple of the log's and above `error_spike_floor`",
+        ),
         CheckSpec("latency_p99", Consequence.NO_GO, "shadow p99 / primary p99 is at most"),
+        CheckSpec(
+            "latency_spike",
+            Consequence.NO_GO,
+            "no time bucket of at least `latency_spike_min_requests` requests has a shadow "
+            "p99 this multiple of the median bucket's",
+        ),
     ),
     verdicts=SHADOW_VERDICTS,
     kind="shadow",

@@ -13,7 +13,7 @@ from abtool.render.blocks import (
     fmt_rate,
 )
 from abtool.reports.result import Report
-from abtool.results.shadow import ShadowStats
+from abtool.results.shadow import ShadowStats, Timeline
 
 
 def _time(value: object) -> str:
@@ -44,7 +44,9 @@ def sections(report: Report[ShadowStats]) -> list[Block]:
                 f"D = {fmt_number(stats.ks_statistic)}, p = {fmt_pvalue(stats.ks_pvalue)} "
                 f"({stats.ks_method})",
             ),
+            ("population stability", f"PSI = {fmt_number(stats.psi)} ({stats.psi_reading})"),
             ("shadow error rate", fmt_rate(stats.shadow_error_rate)),
+            *_optional_facts(stats),
         ],
     )
     blocks: list[Block] = [summary]
@@ -69,23 +71,29 @@ def sections(report: Report[ShadowStats]) -> list[Block]:
         blocks.append(
             Table("Latency (ms)", ["model", "p50", "p95", "p99"], rows, frozenset({1, 2, 3}))
         )
+    distance = "KS D" if stats.prediction_kind == "score" else "label distance"
     for column, values in stats.segments.items():
         rows = [
             [
                 "(null)" if v.value is None else str(v.value),
                 f"{v.rows:,}",
+                fmt_rate(v.agreement_rate),
                 fmt_number(v.mean_abs_disagreement),
+                fmt_number(v.ks_statistic),
+                "✗ fails" if v.failed else "",
             ]
             for v in values
         ]
         blocks.append(
             Table(
                 f"Segment disagreement by {column}",
-                [column, "rows", "mean |primary - shadow|"],
+                [column, "rows", "agreement", "mean |primary - shadow|", distance, ""],
                 rows,
-                frozenset({1, 2}),
+                frozenset({1, 2, 3, 4}),
             )
         )
+    if stats.timeline is not None:
+        blocks += _flagged_buckets(stats.timeline)
     if stats.histogram is not None:
         edges = stats.histogram.edges
         labels = [f"{edges[i]:.3g}–{edges[i + 1]:.3g}" for i in range(len(edges) - 1)]
@@ -103,6 +111,50 @@ def sections(report: Report[ShadowStats]) -> list[Block]:
             Table("Label counts", ["label", "primary", "shadow"], rows, frozenset({1, 2}))
         )
     return blocks
+
+
+def _optional_facts(stats: ShadowStats) -> list[tuple[str, str]]:
+    facts = []
+    if stats.timeout_rate is not None:
+        facts.append(("shadow timeout rate", fmt_rate(stats.timeout_rate)))
+    if stats.prediction_range is not None:
+        r = stats.prediction_range
+        facts.append(
+            (f"outside [{r.low:g}, {r.high:g}]", f"{fmt_rate(r.share)} ({r.outside:,} scores)")
+        )
+    facts.append(
+        (
+            "segment values tested",
+            f"{stats.segments_tested:,} ({stats.segments_failed:,} failing)",
+        )
+    )
+    return facts
+
+
+def _flagged_buckets(timeline: Timeline) -> list[Block]:
+    """The time buckets that failed a spike check (none: no table)."""
+    failing = sorted(set(timeline.error_spike_buckets) | set(timeline.latency_spike_buckets))
+    if not failing:
+        return []
+    p99 = timeline.latency_p99_ms.get("shadow")
+    rows = [
+        [
+            timeline.start[i].isoformat(sep=" ", timespec="minutes"),
+            f"{timeline.requests[i]:,}",
+            fmt_rate(timeline.shadow_error_rate[i]),
+            fmt_rate(timeline.timeout_rate[i]) if timeline.timeout_rate is not None else "n/a",
+            fmt_number(p99[i]) if p99 is not None else "n/a",
+        ]
+        for i in failing
+    ]
+    return [
+        Table(
+            f"Time buckets ({timeline.bucket}) that spiked",
+            ["bucket start", "requests", "shadow errors", "timeouts", "shadow p99 ms"],
+            rows,
+            frozenset({1, 2, 3, 4}),
+        )
+    ]
 
 
 def key_figures(report: Report[ShadowStats]) -> str:

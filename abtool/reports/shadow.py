@@ -12,25 +12,39 @@ from numpy.typing import NDArray
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.engines import Engine, LogInput, open_log
-from abtool.reports.result import (
-    Check,
-    Consequence,
-    Inputs,
-    Report,
-    decide,
-    failing_messages,
-)
+from abtool.reports.result import Inputs, Report, decide
 from abtool.reports.settings import resolve
+from abtool.reports.shadow_checks import (
+    distribution_check,
+    duration_check,
+    error_rate_check,
+    error_spike_check,
+    latency_checks,
+    range_check,
+    reasons,
+    segment_check,
+)
+from abtool.reports.shadow_figures import (
+    SegmentFinding,
+    SpikeFindings,
+    ecdf_record,
+    segment_figures,
+    spike_findings,
+    stability_bins,
+    timeline_record,
+)
 from abtool.results.shadow import (
     Histogram,
     LabelCounts,
     LatencyQuantiles,
+    PredictionRange,
     PredictionSummary,
     ShadowStats,
 )
 from abtool.stats.categorical import label_shift
 from abtool.stats.descriptive import shared_histogram, summarize_sorted
 from abtool.stats.ks import ks_2samp_sorted
+from abtool.stats.stability import psi_counts, psi_sorted
 from abtool.times import parse_time
 
 COMMAND = SPEC.name
@@ -53,14 +67,15 @@ def shadow_report(
         data: Parquet files, globs or (hive-partitioned) directories (a path or a list),
             a Polars or pandas DataFrame, or a log an engine opened.
         columns: column names, defaults to the documented shadow schema.
-        options: decision threshold, segments, time window.
+        options: decision threshold, segments, time window, buckets, timeouts, range.
         thresholds: checklist limits (defaults from the rollout checklist), or overrides
             by check id.
         config: a TOML file of thresholds, as ``--config``.
         engine: the engine that reads ``data`` ("polars" by default, or an engine object).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
-            ``threshold=0.6, segment=["country"], time_col="ts"``).
+            ``threshold=0.6, segment=["country"], time_col="ts"``,
+            ``expected_range=(0, 1)``).
 
     Returns:
         A Report with verdict GO or NO_GO.
@@ -76,13 +91,32 @@ def shadow_report(
         min_segment_rows=options.min_segment_rows,
         since=parse_time(options.since, "--since"),
         until=parse_time(options.until, "--until"),
+        bucket=options.bucket,
+        timeout_ms=options.timeout_ms,
+        timeout_errors=options.timeout_errors,
+        expected_range=options.expected_range,
     )
     log = open_log(data, engine)
     aggregates = log.shadow(columns, request, progress)
     if progress:
         progress("Comparing prediction distributions")
-    stats = _statistics(aggregates, options)
-    checks = _checks(stats, aggregates, limits, columns)
+    stats, findings, spikes = _statistics(aggregates, options, limits)
+    checks = [
+        duration_check(stats, limits),
+        SPEC.make_check(
+            "agreement_rate",
+            stats.agreement_rate > limits.agreement_rate,
+            stats.agreement_rate,
+            limits.agreement_rate,
+            f"decision agreement {stats.agreement_rate:.2%} (need > {limits.agreement_rate:.0%})",
+        ),
+        segment_check(findings, list(aggregates.segments), limits, options),
+        distribution_check(stats, limits, aggregates.mode),
+        range_check(stats, limits),
+        error_rate_check(stats, limits, columns),
+        error_spike_check(stats, spikes, limits, columns),
+        *latency_checks(stats, spikes, limits, columns),
+    ]
     assert SPEC.verdicts is not None
     return Report(
         command=COMMAND,
@@ -91,24 +125,33 @@ def shadow_report(
         stats=stats,
         warnings=_warnings(aggregates, columns, options),
         inputs=Inputs(list(log.paths), log.files, aggregates.rows),
-        reasons=failing_messages(checks, *Consequence) or ["every check passed"],
+        reasons=reasons(checks),
     )
 
 
-def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
+def _statistics(
+    data: ShadowData, options: ShadowOptions, limits: ShadowThresholds
+) -> tuple[ShadowStats, list[SegmentFinding], SpikeFindings]:
     duration_hours = 0.0
     if data.time_min is not None and data.time_max is not None:
         duration_hours = (data.time_max - data.time_min).total_seconds() / 3600.0
+    # The span of the timestamps falls short of the window the shadow ran by the gaps before
+    # the first and after the last request: about two mean gaps (capped at 1% of the limit).
+    tolerance = 0.0
+    if data.valid_rows > 1:
+        tolerance = min(2 * duration_hours / (data.valid_rows - 1), 0.01 * limits.duration)
     distribution: dict[str, Any]
     if data.mode == "score":
         ks = ks_2samp_sorted(data.primary_sorted, data.shadow_sorted)
         edges, (hist_p, hist_s) = shared_histogram(
             [data.primary_sorted, data.shadow_sorted], options.histogram_bins
         )
+        stability = psi_sorted(data.primary_sorted, data.shadow_sorted, options.psi_bins)
         distribution = {
             "ks_statistic": ks.statistic,
             "ks_pvalue": ks.pvalue,
             "ks_method": ks.method,
+            "ecdf": ecdf_record(data.primary_sorted, data.shadow_sorted, ks),
             "decision_threshold": options.threshold,
             "predictions": {
                 role: _summary(values)
@@ -119,16 +162,26 @@ def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
             },
             "histogram": Histogram(edges, hist_p, hist_s),
         }
+        if options.expected_range is not None and data.outside_range is not None:
+            low, high = options.expected_range
+            share = data.outside_range / data.shadow_scored if data.shadow_scored else 0.0
+            distribution["prediction_range"] = PredictionRange(
+                low, high, data.outside_range, data.shadow_scored, share
+            )
     else:
         labels, counts_p, counts_s = data.label_counts["labels"]
         shift = label_shift(counts_p, counts_s)
+        stability = psi_counts(labels, counts_p, counts_s)
         distribution = {
             "ks_statistic": shift.distance,
             "ks_pvalue": shift.pvalue,
             "ks_method": f"total variation distance; {shift.method}",
             "labels": LabelCounts(labels, counts_p, counts_s),
         }
-    return ShadowStats(
+    latency = {role: LatencyQuantiles(**q) for role, q in data.latency.items()}
+    segments, findings = segment_figures(data, limits, options.top)
+    spikes = spike_findings(data, limits)
+    stats = ShadowStats(
         rows=data.rows,
         excluded_rows=data.rows - data.valid_rows,
         excluded_reasons=data.excluded,
@@ -139,99 +192,30 @@ def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
         prediction_kind=data.mode,
         agreement_rate=data.agreement_rate,
         mean_abs_disagreement=data.mean_abs_disagreement,
-        segments=data.segments,
-        latency={role: LatencyQuantiles(**q) for role, q in data.latency.items()},
+        segments=segments,
+        latency=latency,
         shadow_error_rate=(
             data.shadow_errors / data.rows if data.shadow_errors is not None else None
         ),
         shadow_errors=data.shadow_errors,
+        psi=stability.psi,
+        psi_reading=stability.reading,
+        psi_bins=stability_bins(stability),
+        shift_measure=options.shift_measure,
+        duration_tolerance_hours=tolerance,
+        segments_tested=len(findings),
+        segments_failed=sum(f.test.failed for f in findings),
+        timeline=timeline_record(data.timeline, spikes) if data.timeline is not None else None,
+        timeouts=data.timeouts,
+        timeout_rate=data.timeouts / data.rows if data.timeouts is not None else None,
         **distribution,
     )
+    return stats, findings, spikes
 
 
 def _summary(values: NDArray[np.float64]) -> PredictionSummary:
     summary = summarize_sorted(values)
     return PredictionSummary(summary.n, summary.mean, summary.p5, summary.p50, summary.p95)
-
-
-def _checks(
-    stats: ShadowStats, data: ShadowData, limits: ShadowThresholds, columns: ShadowColumns
-) -> list[Check]:
-    hours = stats.duration_hours
-    checks = [
-        SPEC.make_check(
-            "duration",
-            hours >= limits.duration,
-            hours,
-            limits.duration,
-            f"shadow ran {hours:.1f} h (need >= {limits.duration:g} h)",
-        ),
-        SPEC.make_check(
-            "agreement_rate",
-            stats.agreement_rate > limits.agreement_rate,
-            stats.agreement_rate,
-            limits.agreement_rate,
-            f"decision agreement {stats.agreement_rate:.2%} (need > {limits.agreement_rate:.0%})",
-        ),
-    ]
-    d = stats.ks_statistic
-    what = "KS D" if data.mode == "score" else "label distance"
-    checks.append(
-        SPEC.make_check(
-            "distribution_shift",
-            d <= limits.distribution_shift,
-            d,
-            limits.distribution_shift,
-            f"{what} {d:.4f} between primary and shadow (need <= {limits.distribution_shift:g};"
-            f" p = {stats.ks_pvalue:.3g}, not gated)",
-        )
-    )
-    rate = stats.shadow_error_rate
-    if rate is None:
-        checks.append(
-            SPEC.make_check(
-                "shadow_error_rate",
-                None,
-                None,
-                limits.shadow_error_rate,
-                f"skipped: no '{columns.shadow_error}' column",
-            )
-        )
-    else:
-        checks.append(
-            SPEC.make_check(
-                "shadow_error_rate",
-                rate <= limits.shadow_error_rate,
-                rate,
-                limits.shadow_error_rate,
-                f"shadow error rate {rate:.2%} (need <= {limits.shadow_error_rate:.2%})",
-            )
-        )
-    latency = stats.latency
-    if "primary" in latency and "shadow" in latency:
-        base, cand = latency["primary"].p99_ms, latency["shadow"].p99_ms
-        ratio = cand / base if base > 0 else float("inf")
-        checks.append(
-            SPEC.make_check(
-                "latency_p99",
-                ratio <= limits.latency_p99,
-                ratio,
-                limits.latency_p99,
-                f"shadow p99 {cand:.1f} ms = {ratio:.2f}x primary p99 {base:.1f} ms "
-                f"(need <= {limits.latency_p99:g}x)",
-            )
-        )
-    else:
-        checks.append(
-            SPEC.make_check(
-                "latency_p99",
-                None,
-                None,
-                limits.latency_p99,
-                f"skipped: needs '{columns.primary_latency}' and '{columns.shadow_latency}'",
-            )
-        )
-    return checks
 
 
 def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) -> list[str]:
@@ -242,10 +226,10 @@ def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) 
         warnings.append(
             f"excluded {excluded:,} of {data.rows:,} rows from the comparison: {reasons}"
         )
-    for segment, n in data.segments_left_out.items():
-        if n:
+    for segment, table in data.segments.items():
+        if table.left_out:
             warnings.append(
-                f"segment '{segment}': {n:,} value(s) with fewer than "
+                f"segment '{segment}': {table.left_out:,} value(s) with fewer than "
                 f"{options.min_segment_rows} rows not ranked"
             )
     if data.mode == "label":
@@ -253,4 +237,11 @@ def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) 
             f"'{columns.primary}' and '{columns.shadow}' are class labels: agreement is the "
             "exact-match rate and the distribution test compares label frequencies"
         )
+    if options.timeout_ms is not None and "shadow" not in data.latency:
+        warnings.append(
+            f"--timeout-ms {options.timeout_ms:g} has no effect: no '{columns.shadow_latency}' "
+            "column"
+        )
+    if options.expected_range is not None and data.mode == "label":
+        warnings.append("--expected-range has no effect on class labels")
     return warnings

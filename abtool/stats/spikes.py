@@ -13,9 +13,11 @@ whole log's rate is ``p0``. The bucket fails when all of these hold:
    limit on its own never fails (a few errors in an otherwise error-free log are not a spike).
 
 **Quantiles (p99 latency).** A bucket with at least ``min_requests`` requests fails when its
-quantile is at least ``ratio`` times the whole log's. A p99 needs about a hundred requests
-before it means more than the slowest one, hence the minimum; there is no test, the ratio is
-the rule.
+quantile is at least ``ratio`` times the log's typical level: the median of the quantiles of
+those buckets. Not the whole log's p99: an hour holding more than 1% of the traffic moves the
+whole log's p99 itself (one slow hour in 37 makes it), which would hide the spike it is
+measured against. A p99 needs about a hundred requests before it means more than the slowest
+one, hence the minimum; there is no test, the ratio is the rule.
 
 The worst bucket is the failing one with the highest rate (or ratio), or, when none fails, the
 highest one overall.
@@ -114,7 +116,7 @@ class QuantileSpike:
         index: the bucket's position in the timeline.
         requests: requests in the bucket.
         value: the bucket's quantile.
-        ratio: value / the whole log's quantile.
+        ratio: value / the log's typical level (the median over the tested buckets).
         failed: enough requests and a ratio at or above the rule's.
     """
 
@@ -132,18 +134,23 @@ class QuantileSpikeRule:
     ratio: float
     min_requests: int
 
-    def evaluate(
-        self, values: Sequence[float], requests: Sequence[int], overall: float
-    ) -> list[QuantileSpike]:
-        """Compare each bucket with at least ``min_requests`` requests to ``overall``."""
+    def evaluate(self, values: Sequence[float], requests: Sequence[int]) -> list[QuantileSpike]:
+        """Compare each bucket with at least ``min_requests`` requests to the median of them."""
         v = np.asarray(values, dtype=np.float64)
         n = np.asarray(requests, dtype=np.int64)
+        tested = np.flatnonzero((n >= self.min_requests) & ~np.isnan(v))
+        level = typical_level(v[tested].tolist())
         found = []
-        for i in np.flatnonzero((n >= self.min_requests) & ~np.isnan(v)):
-            ratio = float(v[i] / overall) if overall > 0 else float("nan")
-            failed = overall > 0 and ratio >= self.ratio
+        for i in tested:
+            ratio = float(v[i] / level) if level > 0 else float("nan")
+            failed = level > 0 and ratio >= self.ratio
             found.append(QuantileSpike(int(i), int(n[i]), float(v[i]), ratio, bool(failed)))
         return found
+
+
+def typical_level(values: Sequence[float]) -> float:
+    """The median of the buckets' quantiles (NaN without any)."""
+    return float(np.median(values)) if len(values) else float("nan")
 
 
 def worst_rate(spikes: Sequence[RateSpike]) -> RateSpike | None:

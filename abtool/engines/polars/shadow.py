@@ -14,12 +14,32 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from abtool.aggregates.shadow import ShadowData, ShadowRequest
+from abtool.aggregates.shadow import SegmentCounts, ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
 from abtool.engines.polars.schema import Kind, error_flag, is_text, missing_value, optional, require
-from abtool.engines.polars.source import LogSource, collect_each, owned_column, time_filter
+from abtool.engines.polars.shadow_segments import (
+    code_exprs,
+    label_queries,
+    segment_query,
+    segment_tables,
+    whole_label_counts,
+    with_ks_distances,
+    with_label_distances,
+)
+from abtool.engines.polars.shadow_timeline import (
+    bucket_key,
+    latency_p99,
+    timeline_from,
+    timeout_flag,
+)
+from abtool.engines.polars.source import (
+    LogSource,
+    collect_each,
+    owned_column,
+    owned_columns,
+    time_filter,
+)
 from abtool.errors import InputError
-from abtool.results.shadow import SegmentDisagreement
 from abtool.stats.descriptive import quantiles_ignoring_nan
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
@@ -56,11 +76,11 @@ def aggregate_shadow(
 
     Raises:
         InputError: a required column is missing or mistyped, the log (after --since/--until)
-            is empty, or no row has both predictions.
+            is empty, no row has both predictions, or a timeout rule does not fit the error
+            column.
     """
     schema, name = source.schema, source.name
     threshold = request.threshold
-    top, min_segment_rows = request.top, request.min_segment_rows
     time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
     primary_dtype = require(schema, name, columns.primary, Kind.LABEL, "--primary-col")
     shadow_dtype = require(schema, name, columns.shadow, Kind.LABEL, "--shadow-col")
@@ -92,6 +112,14 @@ def aggregate_shadow(
     needed += list(latency_cols.values())
     if error_dtype is not None:
         needed.append(columns.shadow_error)
+    timed_out = timeout_flag(
+        columns.shadow_error if error_dtype is not None else None,
+        error_dtype,
+        latency_cols.get("shadow"),
+        request.timeout_ms,
+        request.timeout_errors,
+        name,
+    )
 
     frame = source.scan(needed)
     window = time_filter(columns.time, time_dtype, request.since, request.until)
@@ -121,15 +149,24 @@ def aggregate_shadow(
         when_valid.then(pl.col(columns.time)).max().alias("time_max"),
         when_valid.then(agree).sum().alias("agree_sum"),
         when_valid.then(disagreement).sum().alias("disagreement_sum"),
+        (~s_missing).sum().alias("shadow_scored"),
     ]
     if error_dtype is not None:
         aggregations.append(error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
+    if timed_out is not None:
+        aggregations.append(timed_out.sum().alias("timeouts"))
+    if mode == "score" and request.expected_range is not None:
+        low, high = request.expected_range
+        aggregations.append(((s < low) | (s > high)).and_(~s_missing).sum().alias("outside"))
+    aggregations += [latency_p99(col).alias(f"p99_{role}") for role, col in latency_cols.items()]
 
-    # Pass 1 (streaming, memory flat in log size): counts, rates and segment sums.
+    # Pass 1 (streaming): counts, rates and quantiles per time bucket; the whole log's
+    # figures are sums over the buckets.
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    (totals,) = collect_each([frame.select(aggregations)], name)
-    summary = totals.row(0, named=True)
+    bucket = bucket_key(columns.time, time_dtype, request.bucket)
+    (groups,) = collect_each([frame.group_by(bucket).agg(aggregations)], name)
+    summary = _totals(groups)
     rows = int(summary["rows"])
     if rows == 0:
         window_text = " in the --since/--until window" if window is not None else ""
@@ -146,49 +183,29 @@ def aggregate_shadow(
         f"null or NaN {columns.shadow}": int(summary["excl_shadow"]),
     }
     excluded = {reason: n for reason, n in excluded.items() if n}
+    timeline = timeline_from(
+        groups, request.bucket, list(latency_cols), error_dtype is not None, timed_out is not None
+    )
 
-    segment_rows: dict[str, list[SegmentDisagreement]] = {}
-    left_out: dict[str, int] = {}
-    # All segment columns in one grouped pass (far cheaper than one pass per column), then
-    # each column's figures are sums over the groups; sums, not means, so they add up exactly.
-    groups = pl.DataFrame()
+    # Pass 2 (streaming): all segment columns in one grouped pass.
+    tables: dict[str, SegmentCounts] = {}
+    label_tables: tuple[pl.DataFrame, pl.DataFrame] | None = None
     if segments:
-        keys = [pl.col(c).cast(pl.String).alias(f"segment_{i}") for i, c in enumerate(segments)]
-        (groups,) = collect_each(
-            [
-                frame.filter(valid)
-                .group_by(keys)
-                .agg(pl.len().alias("valid_rows"), disagreement.sum().alias("disagreement_sum"))
-            ],
-            name,
+        (segment_groups,) = collect_each(
+            [segment_query(frame, valid, segments, agree, disagreement)], name
         )
-    for i, segment in enumerate(segments):
-        table = (
-            groups.group_by(pl.col(f"segment_{i}").alias("value"))
-            .agg(pl.col("valid_rows").sum().alias("rows"), pl.col("disagreement_sum").sum())
-            .filter(pl.col("rows") > 0)
-            .with_columns(
-                (pl.col("disagreement_sum") / pl.col("rows")).alias("mean_abs_disagreement")
-            )
-        )
-        big = table.filter(pl.col("rows") >= min_segment_rows)
-        left_out[segment] = table.height - big.height
-        # Ties broken by value, so equal segments are listed in the same order on every run.
-        ranked = big.sort(
-            ["mean_abs_disagreement", "rows", "value"],
-            descending=[True, True, False],
-            nulls_last=True,
-        ).head(top)
-        segment_rows[segment] = [
-            SegmentDisagreement(r["value"], int(r["rows"]), float(r["mean_abs_disagreement"]))
-            for r in ranked.iter_rows(named=True)
-        ]
+        tables = segment_tables(segment_groups, segments, request.min_segment_rows)
+    if mode == "label":
+        # Label counts per segment combination give the whole log's counts too.
+        first, second = collect_each(label_queries(frame, valid, segments, (p, s)), name)
+        label_tables = (first, second)
+        tables = with_label_distances(tables, label_tables)
 
     empty = np.empty(0, dtype=np.float64)
     primary_sorted, shadow_sorted = empty, empty
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
 
-    # Pass 2: whole float columns, read raw, one at a time. Nulls arrive as NaN and numpy
+    # Pass 3: whole float columns, read raw, one at a time. Nulls arrive as NaN and numpy
     # handles them: a Polars filter on validity costs several times the read itself.
     if progress and (latency_cols or mode == "score"):
         progress("Reading latency and prediction columns")
@@ -198,21 +215,11 @@ def aggregate_shadow(
             time_missing = None
             if summary["excl_time"]:
                 time_missing = owned_column(frame, t_missing, name, rows)
-            primary_sorted, shadow_sorted = _sorted_valid_pair(
-                frame, p, s, time_missing, worker, name, rows
+            primary_sorted, shadow_sorted, tables = _sorted_valid_pair(
+                frame, p, s, time_missing, worker, name, rows, tables
             )
-    if mode == "label":
-        label_queries = [
-            frame.filter(valid).group_by(expr.cast(pl.String).alias("label")).agg(pl.len())
-            for expr in (p, s)
-        ]
-        counts_p, counts_s = (dict(t.iter_rows()) for t in collect_each(label_queries, name))
-        labels = sorted(set(counts_p) | set(counts_s), key=str)
-        label_counts["labels"] = (
-            [str(x) for x in labels],
-            [int(counts_p.get(x, 0)) for x in labels],
-            [int(counts_s.get(x, 0)) for x in labels],
-        )
+    if label_tables is not None:
+        label_counts["labels"] = whole_label_counts(label_tables)
 
     return ShadowData(
         mode=mode,
@@ -221,16 +228,37 @@ def aggregate_shadow(
         excluded=excluded,
         time_min=summary["time_min"],
         time_max=summary["time_max"],
-        agreement_rate=float(summary["agree_sum"]) / valid_rows,
+        agreements=int(summary["agree_sum"]),
         mean_abs_disagreement=float(summary["disagreement_sum"]) / valid_rows,
         shadow_errors=int(summary["errors"]) if error_dtype is not None else None,
         latency=latency,
-        segments=segment_rows,
-        segments_left_out=left_out,
+        segments=tables,
         primary_sorted=primary_sorted,
         shadow_sorted=shadow_sorted,
         label_counts=label_counts,
+        timeouts=int(summary["timeouts"]) if timed_out is not None else None,
+        shadow_scored=int(summary["shadow_scored"]),
+        outside_range=int(summary["outside"]) if "outside" in summary else None,
+        timeline=timeline,
     )
+
+
+def _totals(groups: pl.DataFrame) -> dict[str, Any]:
+    """The whole log's figures from the per-bucket ones: sums, and the extreme times."""
+    sums = [
+        pl.col(c).sum()
+        for c in groups.columns
+        if c not in ("bucket", "time_min", "time_max") and not c.startswith("p99_")
+    ]
+    # Summed in bucket order, so the float sums are the same on every run.
+    totals = (
+        groups.sort("bucket", nulls_last=True)
+        .select(*sums, pl.col("time_min").min(), pl.col("time_max").max())
+        .row(0, named=True)
+    )
+    return {
+        k: (0 if v is None and k not in ("time_min", "time_max") else v) for k, v in totals.items()
+    }
 
 
 def _latency_quantiles(
@@ -263,11 +291,14 @@ def _sorted_valid_pair(
     worker: ThreadPoolExecutor,
     name: str,
     rows: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Both prediction columns of the rows where both (and the time) are present, sorted.
+    tables: dict[str, SegmentCounts],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, SegmentCounts]]:
+    """Both prediction columns of the rows where both (and the time) are present, sorted,
+    and the segment tables with each listed value's KS D.
 
     A row missing on either side is set to NaN on both, so after an in-place sort the valid
-    rows are the leading ``n`` of each array: no filtered copies, two columns at the peak.
+    rows are the leading ``n`` of each array: no filtered copies, two columns at the peak
+    (plus, while the segments' KS D is computed, their small integer codes).
     """
     first = owned_column(frame, primary.cast(pl.Float64), name, rows)
     second = owned_column(frame, shadow.cast(pl.Float64), name, rows)
@@ -279,8 +310,13 @@ def _sorted_valid_pair(
     second[invalid] = np.nan
     valid = len(first) - int(np.count_nonzero(invalid))
     del invalid
+    codes = code_exprs(tables)
+    if codes:
+        code_arrays = owned_columns(frame, [c.expr for c in codes], name, rows)
+        tables = with_ks_distances(tables, codes, code_arrays, first, second)
+        del code_arrays
     # numpy releases the GIL while sorting: the two sorts run side by side.
     sorting = worker.submit(first.sort)
     second.sort()
     sorting.result()
-    return first[:valid], second[:valid]
+    return first[:valid], second[:valid], tables

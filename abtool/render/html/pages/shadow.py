@@ -86,7 +86,7 @@ def shadow_segments(report: Report) -> Iterator[Plot | None]:
             xlabel="mean |primary - shadow|",
         )
         if all("agreement_rate" in v for v in shown):
-            required = check(report, "agreement_rate")
+            required = check(report, "segment_agreement") or check(report, "agreement_rate")
             refs = [Reference(required["threshold"], "required", "margin")] if required else []
             yield ranked_bars(
                 ["(null)" if v["value"] is None else v["value"] for v in shown],
@@ -106,9 +106,12 @@ def shadow_timeline(report: Report) -> Iterator[Plot | None]:
     if not timeline:
         return
     flagged = timeline.get("flagged_bucket")
+    rates = {"shadow errors": timeline.get("shadow_error_rate") or []}
+    if timeline.get("timeout_rate") is not None:
+        rates["timeouts"] = timeline["timeout_rate"]
     yield bucket_series(
         timeline["start"],
-        {"shadow": timeline["shadow_error_rate"]},
+        rates,
         kind="bar",
         highlight=flagged,
         percent=True,
