@@ -11,6 +11,7 @@ from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
 from abtool.stats import ks
+from abtool.stats.grouped import group_rows, grouped_ks_statistic, grouped_quantile
 from abtool.stats.segments import SegmentAgreementRule
 from abtool.stats.spikes import QuantileSpikeRule, RateSpikeRule, worst_quantile, worst_rate
 from abtool.stats.stability import EMPTY_SHARE, psi_counts, psi_sorted, reading
@@ -222,3 +223,40 @@ def test_ks_location_is_where_the_ecdfs_differ_by_d(n1: int, n2: int) -> None:
     gap -= np.searchsorted(b, result.location, "right") / n2
     assert abs(gap) == pytest.approx(result.statistic, abs=1e-12)
     assert result.location == pytest.approx(stats.ks_2samp(a, b).statistic_location)
+
+
+# ---------------------------------------------------------------- statistics per group of rows
+
+
+@pytest.mark.parametrize(
+    ("groups", "in_order"), [(5, True), (5, False), (40, False)], ids=["slices", "masks", "radix"]
+)
+def test_grouped_quantile_and_ks_equal_numpy_and_scipy_per_group(groups: int, in_order: bool):
+    rng = np.random.default_rng(groups)
+    n = 6_000
+    codes = rng.integers(0, groups + 1, n).astype(np.uint16)  # code `groups`: no group
+    empty = 3  # a group without rows
+    codes[codes == empty] = groups
+    if in_order:
+        codes.sort()
+    a = rng.normal(size=n)
+    b = a + rng.normal(0.1, 0.5, n)
+    a[rng.uniform(size=n) < 0.05] = np.nan
+    b[rng.uniform(size=n) < 0.05] = np.nan
+    p99 = grouped_quantile(a, codes, groups, 0.99)
+    d = grouped_ks_statistic(a, b, codes, groups)
+    for g in range(groups):
+        mine = codes == g
+        if g == empty:
+            assert np.isnan(p99[g]) and np.isnan(d[g])
+            continue
+        assert p99[g] == pytest.approx(np.nanpercentile(a[mine], 99), rel=1e-12)
+        both = mine & ~np.isnan(a) & ~np.isnan(b)
+        assert d[g] == pytest.approx(stats.ks_2samp(a[both], b[both]).statistic, abs=1e-12)
+    assert [type(rows).__name__ for _, rows in group_rows(codes, groups)][:1] == [
+        {"slices": "slice", "masks": "ndarray", "radix": "ndarray"}[
+            "slices" if in_order else "masks" if groups <= 16 else "radix"
+        ]
+    ]
+    # The inputs are left as they were (the per-group sorts work on copies).
+    assert not np.all(np.diff(a[~np.isnan(a)]) >= 0)

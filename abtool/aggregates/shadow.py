@@ -15,9 +15,8 @@ class ShadowRequest:
 
     Attributes:
         bucket: width of the timeline's buckets: a whole number of s, m, h or d (``1h``).
-            Buckets start at whole multiples of it (an hourly bucket on the hour, ``6h`` at
-            0, 6, 12 and 18 h, ``1d`` at midnight: local midnight for a column with a time
-            zone, UTC otherwise).
+            Buckets are whole multiples of it since the Unix epoch, in UTC (an hourly bucket
+            starts on the hour, ``6h`` at 0, 6, 12 and 18 h, ``1d`` at 00:00 UTC).
         timeout_ms: a shadow latency above this counts as a timeout.
         timeout_errors: error codes or messages (compared trimmed, in any case) that count
             as a timeout.

@@ -14,6 +14,10 @@ NAMED = 5  # failing segment values named in a message before "and N more"
 SKIPPED = "skipped: "
 
 
+def _buckets(n: int) -> str:
+    return f"{n:,} bucket{'' if n == 1 else 's'}"
+
+
 def _p(value: float) -> str:
     return "< 1e-300" if value < 1e-300 else f"= {value:.2g}"
 
@@ -53,7 +57,7 @@ def segment_check(
     failing = sorted((f for f in findings if f.test.failed), key=lambda f: f.test.agreement_rate)
     worst = failing[0] if failing else min(findings, key=lambda f: f.test.agreement_rate)
     value = worst.test.agreement_rate
-    tested = f"{len(findings)} segment value(s) tested"
+    tested = f"{len(findings)} value{'s' if len(findings) > 1 else ''} tested"
     if not failing:
         return SPEC.make_check(
             "segment_agreement",
@@ -65,7 +69,7 @@ def segment_check(
         )
     named = ", ".join(
         f"{f.label} {f.test.agreement_rate:.2%} vs {f.test.rest_agreement_rate:.2%} in the "
-        f"rest (p {_p(f.test.adjusted_pvalue)})"
+        f"rest (Holm p {_p(f.test.adjusted_pvalue)})"
         for f in failing[:NAMED]
     )
     more = f" and {len(failing) - NAMED} more" if len(failing) > NAMED else ""
@@ -76,8 +80,8 @@ def segment_check(
         value,
         floor,
         f"agreement too low in {named}{more}; a value fails when significantly below the "
-        f"rest (Holm, alpha {limits.segment_agreement_alpha:g}) and under {floor:.0%} or "
-        f"{gap:g} points below it; {tested}",
+        f"rest (alpha {limits.segment_agreement_alpha:g}) and under {floor:.0%} or {gap:g} "
+        f"points below it ({tested})",
     )
 
 
@@ -170,7 +174,7 @@ def error_spike_check(
             spike.ratio,
             ratio,
             f"{detail} ({spike.ratio:.1f}x; binomial p {_p(spike.pvalue)}, Bonferroni over "
-            f"{tests} tests); {failing} bucket test(s) failed (a bucket fails at >= {ratio:g}x "
+            f"{tests} tests); {failing} failed (a bucket fails at >= {ratio:g}x "
             f"the log's rate, above {limits.error_spike_floor:.0%} and significant at "
             f"{limits.error_spike_alpha:g})",
         )
@@ -252,7 +256,7 @@ def _latency_spike(
             False,
             worst.ratio,
             ratio,
-            f"{detail}; {len(failing)} of {len(spikes.latency)} bucket(s) with >= {least:,} "
+            f"{detail}; {len(failing)} of {_buckets(len(spikes.latency))} with >= {least:,} "
             f"requests failed (a bucket fails at >= {ratio:g}x the median bucket's p99)",
         )
     return SPEC.make_check(
@@ -260,7 +264,7 @@ def _latency_spike(
         True,
         worst.ratio,
         ratio,
-        f"no time bucket spikes; highest: {detail} ({len(spikes.latency)} bucket(s) with "
+        f"no time bucket spikes; highest: {detail} ({_buckets(len(spikes.latency))} with "
         f">= {least:,} requests)",
     )
 

@@ -164,7 +164,7 @@ def timeline_record(timeline: ShadowTimeline, spikes: SpikeFindings) -> Timeline
         flagged_bucket=flagged,
         error_spike_buckets=error_buckets,
         latency_spike_buckets=latency_buckets,
-        timeout_rate=timeouts,  # type: ignore[arg-type]
+        timeout_rate=timeouts,
     )
 
 

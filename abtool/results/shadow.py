@@ -111,7 +111,7 @@ class Timeline(Record):
     flagged_bucket: int | None
     error_spike_buckets: list[int]
     latency_spike_buckets: list[int]
-    timeout_rate: list[float] | None = optional_key()
+    timeout_rate: list[float | None] | None = optional_key()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Aggregate a shadow log: one lazy Polars pass for counts, rates and quantiles.
+"""Aggregate a shadow log: lazy Polars passes for counts, rates and quantiles.
 
 Only aggregates and the two sorted prediction columns (for the exact KS statistic) leave
 Polars; everything else is reduced where it lies.
@@ -7,28 +7,26 @@ Polars; everything else is reduced where it lies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
-from numpy.typing import NDArray
 
 from abtool.aggregates.shadow import SegmentCounts, ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
 from abtool.engines.polars.schema import Kind, error_flag, is_text, missing_value, optional, require
+from abtool.engines.polars.shadow_columns import latency_quantiles, sorted_valid_pair
 from abtool.engines.polars.shadow_segments import (
-    code_exprs,
     label_queries,
     segment_query,
     segment_tables,
     whole_label_counts,
-    with_ks_distances,
     with_label_distances,
 )
 from abtool.engines.polars.shadow_timeline import (
-    bucket_key,
-    latency_p99,
+    bucket_codes,
+    bucket_index,
     timeline_from,
     timeout_flag,
 )
@@ -36,13 +34,9 @@ from abtool.engines.polars.source import (
     LogSource,
     collect_each,
     owned_column,
-    owned_columns,
     time_filter,
 )
 from abtool.errors import InputError
-from abtool.stats.descriptive import quantiles_ignoring_nan
-
-LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
 
 def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> list[str]:
@@ -151,22 +145,15 @@ def aggregate_shadow(
         when_valid.then(disagreement).sum().alias("disagreement_sum"),
         (~s_missing).sum().alias("shadow_scored"),
     ]
-    if error_dtype is not None:
-        aggregations.append(error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
-    if timed_out is not None:
-        aggregations.append(timed_out.sum().alias("timeouts"))
     if mode == "score" and request.expected_range is not None:
         low, high = request.expected_range
         aggregations.append(((s < low) | (s > high)).and_(~s_missing).sum().alias("outside"))
-    aggregations += [latency_p99(col).alias(f"p99_{role}") for role, col in latency_cols.items()]
 
-    # Pass 1 (streaming): counts, rates and quantiles per time bucket; the whole log's
-    # figures are sums over the buckets.
+    # Pass 1 (streaming, memory flat in log size): counts and rates of the whole log.
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    bucket = bucket_key(columns.time, time_dtype, request.bucket)
-    (groups,) = collect_each([frame.group_by(bucket).agg(aggregations)], name)
-    summary = _totals(groups)
+    (totals,) = collect_each([frame.select(aggregations)], name)
+    summary = totals.row(0, named=True)
     rows = int(summary["rows"])
     if rows == 0:
         window_text = " in the --since/--until window" if window is not None else ""
@@ -183,11 +170,29 @@ def aggregate_shadow(
         f"null or NaN {columns.shadow}": int(summary["excl_shadow"]),
     }
     excluded = {reason: n for reason, n in excluded.items() if n}
-    timeline = timeline_from(
-        groups, request.bucket, list(latency_cols), error_dtype is not None, timed_out is not None
-    )
 
-    # Pass 2 (streaming): all segment columns in one grouped pass.
+    # Pass 2 (streaming): the log per time bucket. Errors and timeouts are counted only here;
+    # the whole log's are the sums over the buckets (and the rows without a time).
+    per_bucket = [pl.len().alias("rows")]
+    if error_dtype is not None:
+        per_bucket.append(error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
+    if timed_out is not None:
+        per_bucket.append(timed_out.sum().alias("timeouts"))
+    width = request.bucket_seconds
+    index = bucket_index(columns.time, time_dtype, width)
+    (groups,) = collect_each([frame.group_by(index).agg(per_bucket)], name)
+    aware = getattr(time_dtype, "time_zone", None) is not None
+    found = timeline_from(
+        groups, request.bucket, width, aware, error_dtype is not None, timed_out is not None
+    )
+    timeline, buckets = None, None
+    if found is not None:
+        timeline, indices = found
+        buckets = bucket_codes(index, indices[0], indices)
+    errors = int(groups.get_column("errors").sum()) if error_dtype is not None else None
+    timeouts = int(groups.get_column("timeouts").sum()) if timed_out is not None else None
+
+    # Pass 3 (streaming): all segment columns in one grouped pass.
     tables: dict[str, SegmentCounts] = {}
     label_tables: tuple[pl.DataFrame, pl.DataFrame] | None = None
     if segments:
@@ -205,19 +210,21 @@ def aggregate_shadow(
     primary_sorted, shadow_sorted = empty, empty
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
 
-    # Pass 3: whole float columns, read raw, one at a time. Nulls arrive as NaN and numpy
+    # Pass 4: whole float columns, read raw, one at a time. Nulls arrive as NaN and numpy
     # handles them: a Polars filter on validity costs several times the read itself.
     if progress and (latency_cols or mode == "score"):
         progress("Reading latency and prediction columns")
     with ThreadPoolExecutor(max_workers=1) as worker:
-        latency = _latency_quantiles(frame, latency_cols, worker, name, rows)
+        latency, p99 = latency_quantiles(frame, latency_cols, buckets, worker, name, rows)
         if mode == "score":
             time_missing = None
             if summary["excl_time"]:
                 time_missing = owned_column(frame, t_missing, name, rows)
-            primary_sorted, shadow_sorted, tables = _sorted_valid_pair(
+            primary_sorted, shadow_sorted, tables = sorted_valid_pair(
                 frame, p, s, time_missing, worker, name, rows, tables
             )
+    if timeline is not None:
+        timeline = replace(timeline, latency_p99=p99)
     if label_tables is not None:
         label_counts["labels"] = whole_label_counts(label_tables)
 
@@ -230,93 +237,14 @@ def aggregate_shadow(
         time_max=summary["time_max"],
         agreements=int(summary["agree_sum"]),
         mean_abs_disagreement=float(summary["disagreement_sum"]) / valid_rows,
-        shadow_errors=int(summary["errors"]) if error_dtype is not None else None,
+        shadow_errors=errors,
         latency=latency,
         segments=tables,
         primary_sorted=primary_sorted,
         shadow_sorted=shadow_sorted,
         label_counts=label_counts,
-        timeouts=int(summary["timeouts"]) if timed_out is not None else None,
+        timeouts=timeouts,
         shadow_scored=int(summary["shadow_scored"]),
         outside_range=int(summary["outside"]) if "outside" in summary else None,
         timeline=timeline,
     )
-
-
-def _totals(groups: pl.DataFrame) -> dict[str, Any]:
-    """The whole log's figures from the per-bucket ones: sums, and the extreme times."""
-    sums = [
-        pl.col(c).sum()
-        for c in groups.columns
-        if c not in ("bucket", "time_min", "time_max") and not c.startswith("p99_")
-    ]
-    # Summed in bucket order, so the float sums are the same on every run.
-    totals = (
-        groups.sort("bucket", nulls_last=True)
-        .select(*sums, pl.col("time_min").min(), pl.col("time_max").max())
-        .row(0, named=True)
-    )
-    return {
-        k: (0 if v is None and k not in ("time_min", "time_max") else v) for k, v in totals.items()
-    }
-
-
-def _latency_quantiles(
-    frame: pl.LazyFrame,
-    latency_cols: dict[str, str],
-    worker: ThreadPoolExecutor,
-    name: str,
-    rows: int,
-) -> dict[str, dict[str, float]]:
-    """Exact quantiles of each latency column; numpy works on one while the next is read.
-
-    The worker finishes a column before the next is handed over, so at most two columns are
-    alive: the one being sorted and the one being read.
-    """
-    pending: dict[str, Future[dict[str, float]]] = {}
-    previous: Future[dict[str, float]] | None = None
-    for role, col in latency_cols.items():
-        values = owned_column(frame, pl.col(col).cast(pl.Float64), name, rows)
-        if previous is not None:
-            previous.result()
-        previous = pending[role] = worker.submit(quantiles_ignoring_nan, values, LATENCY_QUANTILES)
-    return {role: future.result() for role, future in pending.items()}
-
-
-def _sorted_valid_pair(
-    frame: pl.LazyFrame,
-    primary: pl.Expr,
-    shadow: pl.Expr,
-    time_missing: NDArray[Any] | None,
-    worker: ThreadPoolExecutor,
-    name: str,
-    rows: int,
-    tables: dict[str, SegmentCounts],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, SegmentCounts]]:
-    """Both prediction columns of the rows where both (and the time) are present, sorted,
-    and the segment tables with each listed value's KS D.
-
-    A row missing on either side is set to NaN on both, so after an in-place sort the valid
-    rows are the leading ``n`` of each array: no filtered copies, two columns at the peak
-    (plus, while the segments' KS D is computed, their small integer codes).
-    """
-    first = owned_column(frame, primary.cast(pl.Float64), name, rows)
-    second = owned_column(frame, shadow.cast(pl.Float64), name, rows)
-    invalid = np.isnan(first)
-    invalid |= np.isnan(second)
-    if time_missing is not None:
-        invalid |= time_missing
-    first[invalid] = np.nan
-    second[invalid] = np.nan
-    valid = len(first) - int(np.count_nonzero(invalid))
-    del invalid
-    codes = code_exprs(tables)
-    if codes:
-        code_arrays = owned_columns(frame, [c.expr for c in codes], name, rows)
-        tables = with_ks_distances(tables, codes, code_arrays, first, second)
-        del code_arrays
-    # numpy releases the GIL while sorting: the two sorts run side by side.
-    sorting = worker.submit(first.sort)
-    second.sort()
-    sorting.result()
-    return first[:valid], second[:valid], tables

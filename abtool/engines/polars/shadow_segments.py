@@ -3,23 +3,19 @@
 Every segment column is grouped in one pass (keys: all segment columns at once); each
 column's figures are then sums over the groups. The within-segment KS D needs each value's
 predictions sorted: the prediction columns are read into numpy once anyway, so each segment
-column adds a read of small integer codes, a radix sort of the codes (linear time), and one
-sort of each model's values within each segment, not another scan of the log.
+column adds a read of one small integer code per row (:func:`code_query`) and a sort of each
+value's scores (:mod:`abtool.stats.grouped`), not another scan of the log.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import polars as pl
-from numpy.typing import NDArray
 
 from abtool.aggregates.shadow import SegmentCounts
 from abtool.stats.categorical import total_variation
-from abtool.stats.ks import ks_statistic_sorted
 
 
 def key(i: int) -> str:
@@ -72,72 +68,51 @@ def segment_tables(
     return tables
 
 
+# Stands for a null segment value in the join below (a null key never matches a join).
+NULL_KEY = "\x00abtool:null"
+
+
 @dataclass(frozen=True)
 class SegmentCodes:
-    """How one segment column's listed values are read as small integer codes."""
+    """How one segment column's listed values are read as small integer codes: column
+    ``code`` of the codes query, 0..values-1 for the listed values, ``values`` for any other."""
 
     column: str
-    expr: pl.Expr
-    values: int  # codes 0..values-1 are the listed values; ``values`` is any other value
+    code: str
+    values: int
 
 
-def code_exprs(tables: dict[str, SegmentCounts]) -> list[SegmentCodes]:
-    """An integer code per row for each segment column with listed values."""
-    found = []
-    for column, table in tables.items():
-        k = len(table.values)
-        if k == 0:
-            continue
-        dtype = pl.UInt8 if k < 255 else pl.UInt16 if k < 65_535 else pl.UInt32
-        named = [v for v in table.values if v is not None]
-        codes = [i for i, v in enumerate(table.values) if v is not None]
-        null_code = next((i for i, v in enumerate(table.values) if v is None), k)
-        expr = (
-            pl.col(column)
-            .cast(pl.String)
-            .replace_strict(named, codes, default=k, return_dtype=dtype)
-            .fill_null(pl.lit(null_code, dtype=dtype))
-        )
-        found.append(SegmentCodes(column, expr, k))
-    return found
+def code_query(
+    frame: pl.LazyFrame, tables: dict[str, SegmentCounts]
+) -> tuple[pl.LazyFrame, list[SegmentCodes]]:
+    """One query giving, in row order, an integer code per row for each segment column with
+    listed values (one scan for all of them).
 
-
-def with_ks_distances(
-    tables: dict[str, SegmentCounts],
-    codes: list[SegmentCodes],
-    code_arrays: list[NDArray[Any]],
-    primary: NDArray[np.float64],
-    shadow: NDArray[np.float64],
-) -> dict[str, SegmentCounts]:
-    """Tables with the exact KS D of each listed value.
-
-    ``primary`` and ``shadow`` are the unsorted prediction columns with NaN on both sides
-    wherever a row is not compared, aligned with ``code_arrays``.
+    Left joins on the listed values, order kept: a ``replace_strict`` of the text held the
+    whole column in memory (630 MB against 200 MB at 10M rows).
     """
-    out = dict(tables)
-
-    def distance(rows: NDArray[np.intp]) -> float:
-        a = primary[rows]
-        a = a[~np.isnan(a)]
-        b = shadow[rows]
-        b = b[~np.isnan(b)]
-        if not (len(a) and len(b)):
-            return float("nan")
-        a.sort()
-        b.sort()
-        return ks_statistic_sorted(a, b, workers=1)
-
-    # numpy releases the GIL while it gathers, sorts and merges: two values at a time.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for spec, row_codes in zip(codes, code_arrays, strict=True):
-            # A stable sort of small integers is numpy's radix sort: linear in the rows.
-            order = np.argsort(row_codes, kind="stable")
-            ends = np.cumsum(np.bincount(row_codes, minlength=spec.values + 1))
-            starts = np.concatenate([[0], ends[:-1]])
-            groups = (order[starts[c] : ends[c]] for c in range(spec.values))
-            distances = np.array(list(pool.map(distance, groups)), dtype=np.float64)
-            out[spec.column] = replace(tables[spec.column], distances=distances)
-    return out
+    specs = []
+    keys = []
+    for i, (column, table) in enumerate(tables.items()):
+        if table.values:
+            specs.append(SegmentCodes(column, f"code_{i}", len(table.values)))
+            keys.append(pl.col(column).cast(pl.String).fill_null(NULL_KEY).alias(f"key_{i}"))
+    query = frame.select(keys) if keys else frame
+    for spec in specs:
+        k = spec.values
+        dtype = pl.UInt8 if k < 255 else pl.UInt16 if k < 65_535 else pl.UInt32
+        key = spec.code.replace("code_", "key_")
+        values = tables[spec.column].values
+        mapping = pl.LazyFrame(
+            {
+                key: [NULL_KEY if v is None else v for v in values],
+                spec.code: pl.Series(range(k), dtype=dtype),
+            }
+        )
+        query = query.join(mapping, on=key, how="left", maintain_order="left").with_columns(
+            pl.col(spec.code).fill_null(pl.lit(k, dtype=dtype))
+        )
+    return query.select([s.code for s in specs]), specs
 
 
 def label_queries(

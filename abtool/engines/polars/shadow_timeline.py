@@ -1,12 +1,21 @@
-"""Per-time-bucket aggregates of a shadow log: the expressions of the first grouped pass.
+"""Per-time-bucket aggregates of a shadow log.
 
-The shadow report's first pass groups the log by time bucket. Every whole-log count is a sum
-over the buckets, so the timeline costs the pass a group key and two quantiles, not a scan.
+Buckets are whole multiples of their width since the Unix epoch, in UTC (an hourly bucket
+starts on the hour, a daily one at 00:00 UTC), so a bucket is the integer
+``epoch_microseconds // width``: a group key any engine computes alike.
+
+One pass grouped by bucket reads only the time and the error (and, for timeouts, the latency)
+columns; the whole log's errors and timeouts are the sums over its buckets, so they are
+counted once. The p99 latency per bucket is computed from the latency columns the report
+reads into numpy anyway, split by bucket codes (:func:`bucket_codes`): a quantile inside a
+streaming group-by holds every value of every group.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -16,14 +25,15 @@ from abtool.aggregates.shadow import ShadowTimeline
 from abtool.errors import InputError
 
 BUCKET = "bucket"
+EPOCH = datetime(1970, 1, 1)
 
 
-def bucket_key(time_col: str, dtype: pl.DataType, bucket: str) -> pl.Expr:
-    """The start of each row's bucket (null where the time is null); ``bucket`` as ``1h``."""
+def bucket_index(time_col: str, dtype: pl.DataType, width_seconds: int) -> pl.Expr:
+    """Each row's bucket as an integer (null where the time is null)."""
     col = pl.col(time_col)
     if isinstance(dtype, pl.Date):
         col = col.cast(pl.Datetime("us"))
-    return col.dt.truncate(bucket).alias(BUCKET)
+    return (col.dt.epoch("us") // (width_seconds * 1_000_000)).alias(BUCKET)
 
 
 def timeout_flag(
@@ -75,35 +85,60 @@ def timeout_flag(
     return flag.fill_null(False)
 
 
-def latency_p99(column: str) -> pl.Expr:
-    """The p99 (linear interpolation, as numpy) of a latency column, NaN ignored."""
-    return pl.col(column).cast(pl.Float64).fill_nan(None).quantile(0.99, "linear")
+@dataclass(frozen=True)
+class BucketCodes:
+    """How each row's time bucket is read as a small integer: ``offset`` (0 for the first
+    bucket, a row without a time at ``span``), then ``positions[offset]`` is its place in the
+    timeline (``count`` where the bucket is not listed)."""
+
+    expr: pl.Expr
+    positions: NDArray[Any]
+    count: int
+
+    def codes(self, offsets: NDArray[Any]) -> NDArray[Any]:
+        """The timeline position of each row (``count``: no bucket)."""
+        codes: NDArray[Any] = self.positions[offsets]
+        return codes
+
+
+def bucket_codes(index: pl.Expr, first: int, indices: list[int]) -> BucketCodes | None:
+    """Codes of each row's bucket relative to the first one (None past 2**32 buckets)."""
+    span = indices[-1] - first + 1
+    if span >= 2**32 - 1:
+        return None
+    dtype = np.uint16 if len(indices) < 65_535 else np.uint32
+    positions = np.full(span + 1, len(indices), dtype=dtype)
+    positions[np.asarray(indices, dtype=np.int64) - first] = np.arange(len(indices))
+    expr = (index - first).cast(pl.UInt32).fill_null(span)
+    return BucketCodes(expr, positions, len(indices))
 
 
 def timeline_from(
-    groups: pl.DataFrame, bucket: str, latency_roles: list[str], errors: bool, timeouts: bool
-) -> ShadowTimeline | None:
-    """The timeline from the grouped first pass (one row per bucket, null bucket included).
+    groups: pl.DataFrame, bucket: str, width_seconds: int, aware: bool, errors: bool, timeouts: bool
+) -> tuple[ShadowTimeline, list[int]] | None:
+    """The timeline from the pass grouped by bucket (one row per bucket; the null bucket, rows
+    without a time, is left out), and each listed bucket's index.
 
-    Expects the columns ``bucket``, ``rows``, and where present ``errors``, ``timeouts`` and
-    ``p99_<role>``.
+    Expects the columns ``bucket``, ``rows``, and where present ``errors`` and ``timeouts``;
+    the per-bucket p99 latencies are filled in later, from the latency columns.
     """
     timed = groups.filter(pl.col(BUCKET).is_not_null()).sort(BUCKET)
     if timed.height == 0:
         return None
-    starts: list[datetime] = timed.get_column(BUCKET).to_list()
+    indices = [int(i) for i in timed.get_column(BUCKET).to_list()]
+    starts = [EPOCH + timedelta(seconds=i * width_seconds) for i in indices]
+    if aware:
+        starts = [start.replace(tzinfo=UTC) for start in starts]
 
     def counts(name: str) -> NDArray[np.int64]:
         return timed.get_column(name).cast(pl.Int64).to_numpy().copy()
 
-    return ShadowTimeline(
+    timeline = ShadowTimeline(
         bucket=bucket,
         starts=starts,
         requests=counts("rows"),
         errors=counts("errors") if errors else None,
         timeouts=counts("timeouts") if timeouts else None,
-        latency_p99={
-            role: timed.get_column(f"p99_{role}").cast(pl.Float64).fill_null(np.nan).to_numpy()
-            for role in latency_roles
-        },
+        latency_p99={},
     )
+    return timeline, indices

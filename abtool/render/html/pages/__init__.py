@@ -4,7 +4,7 @@ Each command has a list of small builders ``(report) -> Plot | None`` (or an ite
 them, for one plot per segment column); a builder returns None when its keys are absent, so
 a plot appears as soon as the report carries its data. To add a plot, write a builder in the
 command's module and append it to the command's list in :data:`PAGE_PLOTS`. Builders for keys
-that reports do not carry yet (``stats.ecdf``, ``stats.timeline``, ...) are already here with
+that reports do not carry yet (canary-decide's ``stats.timeline``, ...) are already here with
 the shape they read; ``docs/html-report.md`` lists those shapes.
 """
 
