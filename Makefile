@@ -14,12 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The committed sample: a healthy shadow candidate (examples/policy.toml passes on it).
 sample_logs/shadow.parquet: | $(STAMP)
+	$(BIN)/abtool simulate shadow --rows 20000 --hours 36 --seed 7 --out $@
+
+# Its twin whose shadow disagrees in Brazil (generated, not committed).
+sample_logs/shadow_bad_br.parquet: | $(STAMP)
 	$(BIN)/abtool simulate shadow --rows 20000 --hours 36 --seed 7 --bad-segment BR --out $@
 
-# The demo report exits 0 (GO) on the sample log; any other code is shown, not hidden.
-demo: $(STAMP) sample_logs/shadow.parquet
-	$(BIN)/abtool shadow-report sample_logs/shadow.parquet
+# The demo report says NO_GO (exit 1) naming Brazil; any other exit code fails the target.
+demo: $(STAMP) sample_logs/shadow_bad_br.parquet
+	$(BIN)/abtool shadow-report sample_logs/shadow_bad_br.parquet; test $$? -eq 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
