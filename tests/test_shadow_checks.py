@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -364,3 +365,53 @@ def test_policy_takes_expected_range_and_new_thresholds(run_cli, tmp_path: Path)
     bad = run_cli("gate", policy)
     assert bad.exit_code == 2
     assert "'expected_range' must be two numbers [low, high]" in bad.stderr
+
+
+def test_timeline_with_empty_hours_and_rows_without_a_time(spiked: Path, tmp_path: Path) -> None:
+    frame = pl.read_parquet(spiked)
+    hour = pl.col("ts").dt.hour()
+    gappy = frame.filter(~hour.is_between(10, 12)).with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 0).then(None).otherwise(pl.col("ts")).alias("ts")
+    )
+    path = gappy.write_parquet(tmp_path / "gaps.parquet") or tmp_path / "gaps.parquet"
+    timeline = shadow_report(path).to_dict()["stats"]["timeline"]
+    timed = gappy.drop_nulls("ts").with_columns(pl.col("ts").dt.truncate("1h").alias("h"))
+    hours = timed.partition_by("h", as_dict=True)
+    assert len(timeline["start"]) == len(hours) == 37 - 2 * 3  # hours 10-12 of both days
+    for i, start in enumerate(timeline["start"]):
+        rows = hours[(datetime.fromisoformat(start),)]
+        assert timeline["requests"][i] == rows.height
+        expected = np.percentile(rows["shadow_latency_ms"].to_numpy(), 99)
+        assert timeline["latency_p99_ms"]["shadow"][i] == pytest.approx(expected, rel=1e-12)
+
+
+def test_buckets_are_utc_multiples_of_the_width_for_a_zoned_column() -> None:
+    frame = _segment_frame().with_columns(
+        pl.col("ts").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Berlin")
+    )
+    timeline = shadow_report(frame, bucket="1d").to_dict()["stats"]["timeline"]
+    # 8,600 requests 30 s apart from 2025-01-01 00:00 UTC: three UTC days.
+    assert timeline["start"] == [f"2025-01-0{d}T00:00:00+00:00" for d in (1, 2, 3)]
+    days = frame.group_by(pl.col("ts").dt.convert_time_zone("UTC").dt.date()).len().sort("ts")
+    assert timeline["requests"] == days["len"].to_list()
+
+
+def test_a_large_value_gets_its_ks_d_from_an_evenly_spaced_sample() -> None:
+    from abtool.aggregates.shadow import ShadowRequest
+    from abtool.commands.shadow import ShadowColumns
+    from abtool.engines import open_log
+
+    frame = _segment_frame()
+    request = ShadowRequest(threshold=0.5, segments=("region",), top=10, min_segment_rows=30)
+    thin = open_log(frame, None).shadow(ShadowColumns(), replace(request, segment_ks_rows=500))
+    table = thin.segments["region"]
+    for j, value in enumerate(table.values):
+        rows = np.flatnonzero((frame["region"] == value).to_numpy())
+        step = -(-len(rows) // 500)
+        sample = rows[rows % step == 0]  # few values: their rows at a multiple of k
+        p = frame["primary_prediction"].to_numpy()[sample]
+        s = frame["shadow_prediction"].to_numpy()[sample]
+        assert table.distances[j] == pytest.approx(stats.ks_2samp(p, s).statistic, abs=1e-12)
+        assert table.distance_rows is not None and table.distance_rows[j] == len(sample)
+    entries = shadow_report(frame).to_dict()["stats"]["segments"]["region"]
+    assert all("ks_rows" not in e for e in entries)  # 1,000,000 by default: all exact

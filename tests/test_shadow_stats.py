@@ -241,22 +241,32 @@ def test_grouped_quantile_and_ks_equal_numpy_and_scipy_per_group(groups: int, in
         codes.sort()
     a = rng.normal(size=n)
     b = a + rng.normal(0.1, 0.5, n)
-    a[rng.uniform(size=n) < 0.05] = np.nan
-    b[rng.uniform(size=n) < 0.05] = np.nan
+    missing = rng.uniform(size=n) < 0.05  # paired, as the report passes them
+    a[missing] = b[missing] = np.nan
     p99 = grouped_quantile(a, codes, groups, 0.99)
-    d = grouped_ks_statistic(a, b, codes, groups)
+    d, used = grouped_ks_statistic(a, b, codes, groups)
+    thin, thin_used = grouped_ks_statistic(a, b, codes, groups, max_rows=60)
     for g in range(groups):
         mine = codes == g
         if g == empty:
-            assert np.isnan(p99[g]) and np.isnan(d[g])
+            assert np.isnan(p99[g]) and np.isnan(d[g]) and used[g] == 0
             continue
         assert p99[g] == pytest.approx(np.nanpercentile(a[mine], 99), rel=1e-12)
-        both = mine & ~np.isnan(a) & ~np.isnan(b)
+        both = mine & ~missing
         assert d[g] == pytest.approx(stats.ks_2samp(a[both], b[both]).statistic, abs=1e-12)
-    assert [type(rows).__name__ for _, rows in group_rows(codes, groups)][:1] == [
-        {"slices": "slice", "masks": "ndarray", "radix": "ndarray"}[
-            "slices" if in_order else "masks" if groups <= 16 else "radix"
-        ]
-    ]
+        assert used[g] == both.sum()
+        # Over max_rows: D of every k-th row of the group (in array order), k = ceil(rows/60).
+        rows = np.flatnonzero(mine)
+        step = -(-len(rows) // 60)
+        # Every k-th row of the group, or (through a mask) its rows at a multiple of k.
+        sample = rows[rows % step == 0] if groups <= 16 and not in_order else rows[::step]
+        sample = sample[~missing[sample]]
+        expected = stats.ks_2samp(a[sample], b[sample]).statistic
+        assert thin[g] == pytest.approx(expected, abs=1e-12)
+        assert thin_used[g] == len(sample)
+        # Exactly at most 60 from a slice or an index array; about 60 through a mask.
+        assert len(sample) <= (60 if in_order or groups > 16 else 90)
+    kinds = {type(r.index).__name__ for _, r in group_rows(codes, groups)}
+    assert kinds == ({"slice"} if in_order else {"ndarray"})
     # The inputs are left as they were (the per-group sorts work on copies).
     assert not np.all(np.diff(a[~np.isnan(a)]) >= 0)

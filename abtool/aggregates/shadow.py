@@ -21,6 +21,8 @@ class ShadowRequest:
         timeout_errors: error codes or messages (compared trimmed, in any case) that count
             as a timeout.
         expected_range: (low, high): count shadow scores outside it.
+        segment_ks_rows: a segment value with more compared rows has its KS D computed on an
+            evenly spaced sample of this many (bounded time and memory on large logs).
     """
 
     threshold: float
@@ -33,6 +35,7 @@ class ShadowRequest:
     timeout_ms: float | None = None
     timeout_errors: tuple[str, ...] = ()
     expected_range: tuple[float, float] | None = None
+    segment_ks_rows: int = 1_000_000
 
     @property
     def bucket_seconds(self) -> int:
@@ -52,8 +55,10 @@ class SegmentCounts:
         rows: compared rows (both predictions and a time present) of each value.
         agreements: rows where both models made the same decision.
         disagreement_sums: sum of ``|primary - shadow|`` (scores) or of mismatches (labels).
-        distances: the two models' distribution distance within the value: the exact KS D
-            for scores, the total variation distance for labels (NaN: not computed).
+        distances: the two models' distribution distance within the value: the KS D for
+            scores, the total variation distance for labels (NaN: not computed).
+        distance_rows: compared rows the distance was computed on: all of the value's, or an
+            evenly spaced sample of a larger value (``ShadowRequest.segment_ks_rows``).
         left_out: values with fewer compared rows (not listed).
     """
 
@@ -63,6 +68,7 @@ class SegmentCounts:
     disagreement_sums: NDArray[np.float64]
     distances: NDArray[np.float64]
     left_out: int
+    distance_rows: NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True)

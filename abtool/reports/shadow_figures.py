@@ -94,6 +94,7 @@ def segment_figures(
                     agreement_pvalue=test.adjusted_pvalue,
                     ks_statistic=float(table.distances[j]),
                     failed=test.failed,
+                    ks_rows=_sampled(table.distance_rows, j, int(table.rows[j])),
                 )
             )
         offset += len(table.values)
@@ -104,6 +105,13 @@ def segment_figures(
         shown = entries[:top] + [e for e in entries[top:] if e.failed]
         listed[column] = shown
     return listed, findings
+
+
+def _sampled(rows: NDArray[np.int64] | None, j: int, total: int) -> int | None:
+    """The rows a value's KS D used, where a sample of them (None: all of them)."""
+    if rows is None or rows[j] == 0 or rows[j] >= total:
+        return None
+    return int(rows[j])
 
 
 def spike_findings(data: ShadowData, limits: ShadowThresholds) -> SpikeFindings:

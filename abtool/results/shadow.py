@@ -49,6 +49,8 @@ class SegmentDisagreement(Record):
         ks_statistic: KS D between the two models' scores within the value (for class
             labels, their total variation distance).
         failed: the value fails the segment_agreement check.
+        ks_rows: rows the KS D was computed on, where fewer than the value's (an evenly
+            spaced sample of a value of more than 1,000,000 rows).
     """
 
     value: str | None
@@ -59,6 +61,7 @@ class SegmentDisagreement(Record):
     agreement_pvalue: float = float("nan")
     ks_statistic: float = float("nan")
     failed: bool = False
+    ks_rows: int | None = optional_key()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ Rows whose code is ``groups`` or more (a row without a group) are never part of 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,13 +26,32 @@ from abtool.stats.ks import ks_statistic_sorted
 
 MASKS_UP_TO = 16  # groups; above, one radix sort of the codes beats a mask per group
 
-Selection = slice | NDArray[Any]
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows of one group: ``values[::stride][index]`` (a slice, a boolean mask or an
+    index array). A copy of the values unless ``index`` is a slice."""
+
+    index: slice | NDArray[Any]
+    stride: int = 1
+
+    def take(self, values: NDArray[Any]) -> NDArray[Any]:
+        found: NDArray[Any] = (values[:: self.stride] if self.stride > 1 else values)[self.index]
+        return found
 
 
-def group_rows(codes: NDArray[Any], groups: int) -> Iterator[tuple[int, Selection]]:
-    """(group, rows of the group) for each group 0..groups-1 that has rows.
+def _step(size: int, max_rows: int | None) -> int:
+    return 1 if max_rows is None or size <= max_rows else -(-size // max_rows)
 
-    The rows are a slice, a boolean mask or an index array: anything numpy can index with.
+
+def group_rows(
+    codes: NDArray[Any], groups: int, max_rows: int | None = None
+) -> Iterator[tuple[int, Rows]]:
+    """(group, its rows) for each group 0..groups-1 that has rows.
+
+    With ``max_rows``, a larger group gives every k-th of its rows, k = ceil(rows / max_rows):
+    in array order for a slice or an index array; through a mask, the group's rows at a
+    multiple of k in the whole array (about as many), so the mask costs n/k, not n.
     """
     n = len(codes)
     if n == 0 or groups == 0:
@@ -39,21 +59,26 @@ def group_rows(codes: NDArray[Any], groups: int) -> Iterator[tuple[int, Selectio
     if n < 2 or bool(np.all(codes[1:] >= codes[:-1])):
         bounds = np.searchsorted(codes, np.arange(groups + 1), side="left")
         for group in range(groups):
-            if bounds[group + 1] > bounds[group]:
-                yield group, slice(int(bounds[group]), int(bounds[group + 1]))
+            start, stop = int(bounds[group]), int(bounds[group + 1])
+            if stop > start:
+                yield group, Rows(slice(start, stop, _step(stop - start, max_rows)))
         return
+    sizes = np.bincount(codes, minlength=groups + 1)
     if groups <= MASKS_UP_TO:
         for group in range(groups):
-            mask = codes == group
-            if mask.any():
-                yield group, mask
+            if sizes[group]:
+                step = _step(int(sizes[group]), max_rows)
+                mask = (codes[::step] if step > 1 else codes) == group
+                if mask.any():
+                    yield group, Rows(mask, step)
         return
     order = np.argsort(codes, kind="stable")
-    ends = np.cumsum(np.bincount(codes, minlength=groups + 1))
+    ends = np.cumsum(sizes)
     for group in range(groups):
         start = int(ends[group - 1]) if group else 0
-        if ends[group] > start:
-            yield group, order[start : int(ends[group])]
+        stop = int(ends[group])
+        if stop > start:
+            yield group, Rows(order[start : stop : _step(stop - start, max_rows)])
 
 
 def grouped_quantile(
@@ -63,7 +88,7 @@ def grouped_quantile(
     values; NaN for a group without any."""
     found = np.full(groups, np.nan)
     for group, rows in group_rows(codes, groups):
-        mine = values[rows]
+        mine = rows.take(values)
         mine = mine[~np.isnan(mine)]
         if len(mine):
             found[group] = float(np.quantile(mine, q))
@@ -71,20 +96,36 @@ def grouped_quantile(
 
 
 def grouped_ks_statistic(
-    a: NDArray[np.float64], b: NDArray[np.float64], codes: NDArray[Any], groups: int
-) -> NDArray[np.float64]:
-    """The exact two-sample KS statistic between ``a`` and ``b`` within each group.
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    codes: NDArray[Any],
+    groups: int,
+    max_rows: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The two-sample KS statistic between ``a`` and ``b`` within each group, and the rows
+    each was computed on.
 
-    ``a`` and ``b`` are paired by row (two models' scores of the same requests); rows where
-    either is NaN are left out of the group. NaN for a group without a complete pair.
+    NaN values are left out of each sample (pass paired data with NaN on both sides of a
+    row to leave rows out). A group of more than ``max_rows`` rows is thinned as
+    :func:`group_rows` says, so time and memory stay bounded: D of an evenly spaced sample of
+    m rows differs from the group's by about 1/sqrt(m) (0.001 at m = 1,000,000). Without
+    ``max_rows``, or below it, D is exact. NaN for a group without values on both sides.
     """
     found = np.full(groups, np.nan)
-    for group, rows in group_rows(codes, groups):
-        first, second = a[rows], b[rows]
-        keep = ~(np.isnan(first) | np.isnan(second))
-        first, second = first[keep], second[keep]
-        if len(first):
-            first.sort()
-            second.sort()
+    used = np.zeros(groups, dtype=np.int64)
+    for group, rows in group_rows(codes, groups, max_rows):
+        first, second = rows.take(a), rows.take(b)
+        if isinstance(rows.index, slice):  # views: copy, they are sorted in place
+            first, second = first.copy(), second.copy()
+        first.sort()  # NaN sorts last: the values are the leading ones
+        second.sort()
+        first = first[: len(first) - _nans(first)]
+        second = second[: len(second) - _nans(second)]
+        if len(first) and len(second):
             found[group] = ks_statistic_sorted(first, second, workers=1)
-    return found
+            used[group] = min(len(first), len(second))
+    return found, used
+
+
+def _nans(values: NDArray[np.float64]) -> int:
+    return int(np.count_nonzero(np.isnan(values)))

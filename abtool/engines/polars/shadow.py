@@ -221,7 +221,7 @@ def aggregate_shadow(
             if summary["excl_time"]:
                 time_missing = owned_column(frame, t_missing, name, rows)
             primary_sorted, shadow_sorted, tables = sorted_valid_pair(
-                frame, p, s, time_missing, worker, name, rows, tables
+                frame, p, s, time_missing, worker, name, rows, tables, request.segment_ks_rows
             )
     if timeline is not None:
         timeline = replace(timeline, latency_p99=p99)

@@ -77,14 +77,15 @@ def sorted_valid_pair(
     name: str,
     rows: int,
     tables: dict[str, SegmentCounts],
+    max_rows: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, SegmentCounts]]:
     """Both prediction columns of the rows where both (and the time) are present, sorted,
-    and the segment tables with each listed value's exact KS D.
+    and the segment tables with each listed value's KS D (on at most ``max_rows`` rows).
 
     A row missing on either side is set to NaN on both, so after an in-place sort the valid
     rows are the leading ``n`` of each array: no filtered copies, two columns at the peak
     (plus, while the segments' KS D is computed, one byte or two a row of codes per segment
-    column and one value's rows at a time).
+    column and at most ``max_rows`` of one value's rows at a time).
     """
     first = owned_column(frame, primary.cast(pl.Float64), name, rows)
     second = owned_column(frame, shadow.cast(pl.Float64), name, rows)
@@ -101,8 +102,10 @@ def sorted_valid_pair(
         code_arrays = owned_columns(query, [pl.col(spec.code) for spec in specs], name, rows)
         tables = dict(tables)
         for spec, row_codes in zip(specs, code_arrays, strict=True):
-            distances = grouped_ks_statistic(first, second, row_codes, spec.values)
-            tables[spec.column] = replace(tables[spec.column], distances=distances)
+            distances, used = grouped_ks_statistic(first, second, row_codes, spec.values, max_rows)
+            tables[spec.column] = replace(
+                tables[spec.column], distances=distances, distance_rows=used
+            )
         del code_arrays
     # numpy releases the GIL while sorting: the two sorts run side by side.
     sorting = worker.submit(first.sort)

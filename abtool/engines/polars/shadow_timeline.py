@@ -87,16 +87,19 @@ def timeout_flag(
 
 @dataclass(frozen=True)
 class BucketCodes:
-    """How each row's time bucket is read as a small integer: ``offset`` (0 for the first
-    bucket, a row without a time at ``span``), then ``positions[offset]`` is its place in the
-    timeline (``count`` where the bucket is not listed)."""
+    """How each row's time bucket is read as a small integer: ``expr`` gives the bucket's
+    offset from the first (a row without a time: ``span``); ``positions[offset]`` is its
+    place in the timeline (``count`` where the bucket is not listed). When every bucket from
+    the first to the last holds rows, the offset is the place and ``positions`` is None."""
 
     expr: pl.Expr
-    positions: NDArray[Any]
+    positions: NDArray[Any] | None
     count: int
 
     def codes(self, offsets: NDArray[Any]) -> NDArray[Any]:
         """The timeline position of each row (``count``: no bucket)."""
+        if self.positions is None:
+            return offsets
         codes: NDArray[Any] = self.positions[offsets]
         return codes
 
@@ -106,11 +109,15 @@ def bucket_codes(index: pl.Expr, first: int, indices: list[int]) -> BucketCodes 
     span = indices[-1] - first + 1
     if span >= 2**32 - 1:
         return None
-    dtype = np.uint16 if len(indices) < 65_535 else np.uint32
-    positions = np.full(span + 1, len(indices), dtype=dtype)
-    positions[np.asarray(indices, dtype=np.int64) - first] = np.arange(len(indices))
+    count = len(indices)
+    if span == count:  # no empty bucket in between: two bytes a row, no mapping
+        dtype = pl.UInt16 if span < 65_535 else pl.UInt32
+        expr = (index - first).cast(dtype).fill_null(pl.lit(span, dtype=dtype))
+        return BucketCodes(expr, None, count)
+    positions = np.full(span + 1, count, dtype=np.uint16 if count < 65_535 else np.uint32)
+    positions[np.asarray(indices, dtype=np.int64) - first] = np.arange(count)
     expr = (index - first).cast(pl.UInt32).fill_null(span)
-    return BucketCodes(expr, positions, len(indices))
+    return BucketCodes(expr, positions, count)
 
 
 def timeline_from(
