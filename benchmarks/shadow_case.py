@@ -56,10 +56,35 @@ def compare_shadow(abtool: dict[str, Any], baseline: dict[str, Any]) -> list[str
     for column, values in st["segments"].items():
         for entry in values:
             ref = baseline["segments"][column][entry["value"]]
-            if entry["rows"] != ref["rows"] or not close(
-                entry["mean_abs_disagreement"], ref["mean_abs_disagreement"], rel=1e-9
+            if (
+                entry["rows"] != ref["rows"]
+                or not close(entry["mean_abs_disagreement"], ref["mean_abs_disagreement"], rel=1e-9)
+                or not close(entry["agreement_rate"], ref["agreement_rate"], rel=1e-12)
+                or not close(entry["ks_statistic"], ref["ks_statistic"], rel=1e-9)
             ):
                 problems.append(f"segment {column}={entry['value']}: {entry} != {ref}")
+    if not close(st["psi"], baseline["psi"], rel=1e-9):
+        problems.append(f"psi: {st['psi']} != {baseline['psi']}")
+    timeline = st["timeline"]
+    for key, ours, theirs in [
+        (
+            "shadow_error_rate",
+            timeline["shadow_error_rate"],
+            baseline["timeline"]["shadow_error_rate"],
+        ),
+        *(
+            (
+                f"p99 {role}",
+                timeline["latency_p99_ms"][role],
+                baseline["timeline"]["latency_p99_ms"][role],
+            )
+            for role in ("primary", "shadow")
+        ),
+    ]:
+        if len(ours) != len(theirs) or not all(
+            close(a, b) for a, b in zip(ours, theirs, strict=True)
+        ):
+            problems.append(f"timeline {key} differs")
     for role, quantiles in st["latency"].items():
         for key, value in quantiles.items():
             if not close(value, baseline["latency"][role][key]):
