@@ -8,6 +8,7 @@ units and days, and builds the :class:`Report` (verdict INFO, exit 0, no checks)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from abtool.commands.sample_size import KINDS, SPEC, SampleSizeOptions, parse_ra
 from abtool.errors import UsageError
 from abtool.records import Record
 from abtool.reports.result import Report, Verdict
+from abtool.reports.sample_size_plans import cuped_factor, cuped_plan, sequential_of
 from abtool.reports.settings import resolve
 from abtool.results.sample_size import SampleSizeStats, SensitivityRow
 from abtool.stats import power as pw
@@ -466,10 +468,13 @@ def sample_size_report(
     """
     _, options, _ = resolve(SPEC, settings, options=options)
     plan = _validate(options)
+    factor = cuped_factor(options, plan.kind)
     if plan.kind == "interleaving":
         stats, warnings = _interleaving(options, plan)
     else:
         stats, warnings = _two_sample(options, plan)
+    cuped = cuped_plan(stats, options, factor) if factor is not None else None
+    sequential = sequential_of(stats, cuped)
     stats["daily_units"] = options.daily_units
     stats["days"] = stats["days_raw"] = stats["days_note"] = None
     if options.daily_units is not None:
@@ -477,6 +482,15 @@ def sample_size_report(
         stats["days"], stats["days_raw"], stats["days_note"] = days, raw, note
         for row in stats["sensitivity"]:
             row["days"] = duration_days(row["n_total"], options.daily_units)[0]
+        if cuped is not None and cuped.n_total is not None:
+            cuped = dataclasses.replace(
+                cuped, days=duration_days(cuped.n_total, options.daily_units)[0]
+            )
+        if sequential.n_total is not None:
+            sequential = dataclasses.replace(
+                sequential, days=duration_days(sequential.n_total, options.daily_units)[0]
+            )
+    stats.update(tuning_units=sequential.tuning_units, sequential=sequential, cuped=cuped)
     stats["sensitivity"] = [SensitivityRow(**row) for row in stats["sensitivity"]]
     return Report(
         command=COMMAND,
