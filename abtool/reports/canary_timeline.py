@@ -2,7 +2,7 @@
 each variant's health per bucket.
 
 The lifts come from the engine's per-(unit, bucket) sums through
-:mod:`abtool.stats.bucketed`: the cumulative point of a bucket is the lift canary-decide would
+:mod:`abtool.stats.ratio_series`: the cumulative point of a bucket is the lift canary-decide would
 report on the log cut at that bucket's end (same units, same delta method), with the band of
 the active method at that many units, so a confidence sequence's band is valid at every point
 at once. Per-bucket lifts use each bucket's own traffic. Both are unadjusted (CUPED adjusts the
@@ -22,7 +22,7 @@ import numpy as np
 from abtool.aggregates.canary import Timeline, UnitBuckets, VariantBuckets
 from abtool.reports.intervals import interval_label
 from abtool.results.canary import HealthTimeline, LiftSeries, Novelty
-from abtool.stats.bucketed import Moments, bucket_moments, cumulative_moments, estimates
+from abtool.stats.ratio_series import Moments, bucket_moments, cumulative_moments, estimates
 from abtool.stats.inference import Estimate, InferenceMethod, estimate_from_lift
 from abtool.stats.inference.novelty import DEFAULT_EARLY_DAYS, novelty_check
 from abtool.stats.ratio import Lift, RatioEstimate, ratio_lift

@@ -6,7 +6,7 @@ days or hours and need no per-row calendar arithmetic. Per bucket and variant co
 errors, the units first seen and the p99 latency (:func:`bucket_p99`, in numpy from the column
 the latency quantiles read anyway); for the primary metric, one entry per (unit, bucket) with
 the unit's sums in the bucket and through it (:func:`unit_bucket_table`), from which
-:mod:`abtool.stats.bucketed` computes the per-bucket and the cumulative lift.
+:mod:`abtool.stats.ratio_series` computes the per-bucket and the cumulative lift.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abtool.stats.bucketed import (
+from abtool.stats.ratio_series import (
     bucket_moments,
     cumulative_moments,
     estimates,
