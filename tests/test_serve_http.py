@@ -292,3 +292,40 @@ def test_status_of_each_verdict() -> None:
         412,
         412,
     ]
+
+
+def _raw(server, data: bytes) -> bytes:
+    import socket
+
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=10) as conn:
+        conn.sendall(data)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_malformed_requests_get_one_line_json_errors(server) -> None:
+    # An unreadable request line: http.server answers without a status line or headers (as for
+    # HTTP/0.9), but the body is the one-line JSON error all the same.
+    body = _raw(server, b"GET /healthz HTTP/x.y\r\n\r\n").decode()
+    assert body.count("\n") == 1 and json.loads(body)["status"] == 400
+    assert "Bad request version" in json.loads(body)["error"]
+    answer = _raw(
+        server, b"POST /gates/canary-hold/promote HTTP/1.1\r\nContent-Length: lots\r\n\r\n"
+    ).decode()
+    head, body = answer.split("\r\n\r\n", 1)
+    assert head.startswith("HTTP/1.0 400") and "Content-Type: application/json" in head
+    assert json.loads(body) == {"error": "invalid Content-Length", "status": 400}
+    big = request(server, "/gates/canary-hold/promote", method="POST", body=b"x" * 70_000)
+    assert_one_line_error(big, 413, "over 65536 bytes")
+
+
+def test_silent_client_is_dropped_after_the_read_timeout(policy: Path) -> None:
+    """A connection that sends nothing holds its thread only for read_timeout seconds."""
+    with running_server(policy, read_timeout=0.3) as server:
+        started = time.perf_counter()
+        assert _raw(server, b"") == b""  # the server closes the connection
+        assert time.perf_counter() - started < 5
+        assert request(server, "/healthz").status == 200

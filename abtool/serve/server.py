@@ -322,6 +322,10 @@ class GateRequestHandler(BaseHTTPRequestHandler):
             self._error(400, "invalid Content-Length")
             return False
         if length > MAX_BODY_BYTES:
+            # Drain a moderate excess first: closing on unread data resets the connection,
+            # and the client might lose the answer.
+            if length <= 16 * MAX_BODY_BYTES:
+                self.rfile.read(length)
             self._error(413, f"request body over {MAX_BODY_BYTES} bytes")
             return False
         self.rfile.read(length)
