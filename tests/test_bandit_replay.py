@@ -97,7 +97,7 @@ def test_replay_is_distributed_as_an_online_run(spec: PolicySpec) -> None:
     # Li et al. (2011), Theorem 1: under uniform logging, replay stopped after T accepted
     # events is distributed as T steps of the policy run online.
     rng = np.random.default_rng(23)
-    runs, steps = 200, 120
+    runs, steps = 160, 120
     replayed, live = np.zeros(runs), np.zeros(runs)
     for s in range(runs):
         arms, rewards = uniform_log(rng, 1000, LEARNABLE)

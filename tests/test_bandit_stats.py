@@ -260,7 +260,7 @@ class TestVerdict:
         assert "P(best)" in verdict.reasons[0]
 
     def test_expected_loss_and_min_pulls_block_a_winner(self) -> None:
-        arms = [binary_estimate(n, s, 5000) for n, s in [("a", 500), ("b", 580)]]
+        arms = [binary_estimate(n, s, 5000) for n, s in [("a", 500), ("b", 580), ("c", 480)]]
         comp = compare_arms(arms, BetaBernoulli(), draws=50_000, seed=0)
         assert decide(comp).verdict == "WINNER"
         strict = decide(comp, VerdictRule(max_loss=1e-9))
@@ -270,6 +270,23 @@ class TestVerdict:
         absolute = decide(comp, VerdictRule(max_loss=0.001, relative_loss=False))
         assert absolute.verdict == "WINNER"
         assert absolute.to_dict()["rule"]["relative_loss"] is False
+
+    def test_two_arms_need_p_best_above_0995(self) -> None:
+        # P(best) = Phi(z) here: z = 2.2 gives 0.986, a WINNER at 0.95 but not at the
+        # two-arm default 0.995.
+        a = ArmEstimate("a", 4000, 1.0, 0.05, "pooled")
+        b = ArmEstimate("b", 4000, 1.0 + 2.2 * 0.05 * 2**0.5, 0.05, "pooled")
+        comp = compare_arms([a, b], NormalMean(), draws=100_000, seed=0)
+        assert comp.arms[1].p_best == pytest.approx(stats.norm.cdf(2.2), abs=0.002)
+        default = decide(comp)
+        assert default.verdict == "CONTINUE" and default.rule.p_best == 0.995
+        assert decide(comp, VerdictRule(p_best=0.95)).winner == "b"
+        three = decide(
+            compare_arms(
+                [a, b, ArmEstimate("c", 4000, 0.5, 0.05, "pooled")], NormalMean(), draws=1000
+            )
+        )
+        assert three.rule.p_best == 0.95
 
     def test_normal_rewards(self) -> None:
         arms = [

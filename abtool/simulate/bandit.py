@@ -68,6 +68,36 @@ class BanditSpec:
         return self.arms or tuple(f"v{k + 1}" for k in range(len(self.rates)))
 
 
+def arm_moments(
+    pulls: NDArray[np.int64], successes: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Per-period weighted click rates, their variances and total pulls, over ``(..., arms)``.
+
+    Before any period has two pulls of every arm, the pooled counts stand in.
+    """
+    p = successes / np.maximum(pulls, 1)
+    mean, var, _ = period_weighted_moments(pulls, p, p * (1 - p))
+    total = pulls.sum(axis=-2)
+    if np.any(np.isnan(mean)):
+        pooled = successes.sum(axis=-2) / np.maximum(total, 1)
+        mean = np.where(np.isnan(mean), pooled, mean)
+        var = np.where(np.isnan(var), pooled * (1 - pooled) / np.maximum(total, 1), var)
+    return mean, var, total
+
+
+def posterior_draws(
+    mean: NDArray[np.float64],
+    var: NDArray[np.float64],
+    pulls: NDArray[np.int64],
+    rng: np.random.Generator,
+    draws: int,
+) -> NDArray[np.float64]:
+    """``(..., draws, arms)`` draws of the arms' Beta posteriors (effective counts)."""
+    ab = BetaBernoulli().parameters(mean, var, pulls)
+    size = (*mean.shape[:-1], draws, mean.shape[-1])
+    return rng.beta(ab[..., None, :, 0], ab[..., None, :, 1], size=size)
+
+
 def next_shares(
     policy: str,
     pulls: NDArray[np.int64],
@@ -96,17 +126,9 @@ def next_shares(
     batch = pulls.shape[:-2]
     if policy == "uniform" or pulls.shape[-2] == 0:
         return np.full((*batch, k), 1.0 / k), None
-    p = successes / np.maximum(pulls, 1)
-    mean, var, _ = period_weighted_moments(pulls, p, p * (1 - p))
-    total = pulls.sum(axis=-2)
-    if np.any(np.isnan(mean)):  # no period with two pulls of every arm yet: pooled counts
-        pooled = successes.sum(axis=-2) / np.maximum(total, 1)
-        mean = np.where(np.isnan(mean), pooled, mean)
-        var = np.where(np.isnan(var), pooled * (1 - pooled) / np.maximum(total, 1), var)
+    mean, var, total = arm_moments(pulls, successes)
     if policy == "thompson":
-        ab = BetaBernoulli().parameters(mean, var, total)
-        sample = rng.beta(ab[..., None, :, 0], ab[..., None, :, 1], size=(*batch, draws, k))
-        p_best = best_arm_probabilities(sample)[0]
+        p_best = best_arm_probabilities(posterior_draws(mean, var, total, rng, draws))[0]
         return thompson_shares(p_best, floor), p_best
     if policy == "ucb1":
         return ucb1_shares(ucb1_indices(mean, total), floor), None

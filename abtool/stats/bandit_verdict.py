@@ -2,7 +2,7 @@
 
 ``WINNER`` when the *leader* (the arm with the highest P(best)) has
 
-* ``P(best) > p_best`` (default 0.95), and
+* ``P(best) > p_best`` (default 0.95 with three or more arms, 0.995 with two), and
 * expected loss ``< max_loss`` (default 1% of the leader's mean reward; an absolute reward
   amount with ``relative_loss=False``), and
 * every arm has at least ``min_pulls`` units (default 100, so that the normal approximation
@@ -12,18 +12,19 @@
 ``min_pulls`` units are listed as ``DROP``: with a correct posterior, at most 1 in 100 dropped
 arms is in fact the best, and then by little.
 
-Why these defaults: they are the stopping rule of Google Analytics content experiments, a
-bandit run at scale (Scott 2015): stop when one arm is best with probability 0.95, or when the
-value the other arms could still add is below 1% of the champion's. Here both conditions must
-hold, so a WINNER is both likely best and cheap to be wrong about.
-
-P(best) > 0.95 is a posterior statement, not a frequentist error rate, and the report is run
-after every period (every look is a chance to stop). The false-WINNER rate with *equal* arms,
-measured by ``python -m abtool.simulate.bandit_power`` (Thompson allocation with floors, the
-verdict checked after every one of 20 periods), is **at most 5% with 4 arms** (3-4%), about
-10% with 3 arms and about 35% with 2 arms: with two arms use ``p_best = 0.997`` (or
-canary-decide), with three ``0.98``; ``bandit_power --calibrate`` prints the threshold for
-another design. The table is in ``docs/bandit-report.md``.
+Why these defaults. P(best) > 0.95 and "the value the other arms could still add is below 1%
+of the champion's" are the stopping rule of Google Analytics content experiments, a bandit run
+at scale (Scott 2015); here both must hold, so a WINNER is both likely best and cheap to be
+wrong about. But P(best) is a posterior statement, not an error rate, and the verdict is
+checked after every period, each look a chance to stop. The **stated error rate** is the
+false-WINNER rate with *equal* arms when the verdict is checked after each of up to 20
+periods (Thompson allocation with floors, per-period weighted posteriors), measured by
+``python -m abtool.simulate.bandit_power``: **about 5% or less** with the defaults (two
+runs of 1000 experiments, 10 and 20 looks: 4 arms 0.5-2.5%, 3 arms 3.6-6.3%, 2 arms at 0.995
+3.5-4.3%). With two arms 0.95 would give 33-39%: the leader's P(best) is then just
+``Phi(z)`` of one comparison, crossed by chance at one of many looks; hence 0.995 for two
+arms. For more looks or another design, ``bandit_power --calibrate ARMS`` prints the
+threshold with a 5% false-WINNER rate. The tables are in ``docs/bandit-report.md``.
 
 References:
     Scott, S. L. (2015). Multi-armed bandit experiments in the online service economy. Applied
@@ -32,7 +33,7 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,19 +41,35 @@ from numpy.typing import ArrayLike, NDArray
 
 from abtool.stats.bandit import Comparison
 
+TWO_ARM_P_BEST = 0.995
+MANY_ARM_P_BEST = 0.95
+
 
 @dataclass(frozen=True)
 class VerdictRule:
-    """Thresholds of the verdict (see the module docstring for the defaults' reasons)."""
+    """Thresholds of the verdict (see the module docstring for the defaults' reasons).
 
-    p_best: float = 0.95
+    ``p_best=None`` means the default for the number of arms (:meth:`resolved`).
+    """
+
+    p_best: float | None = None
     max_loss: float = 0.01
     relative_loss: bool = True
     drop_below: float = 0.01
     min_pulls: int = 100
 
-    def to_dict(self) -> dict[str, float | int | bool]:
+    def to_dict(self) -> dict[str, float | int | bool | None]:
         return asdict(self)
+
+    def threshold(self, arms: int) -> float:
+        """``p_best``, or its default: 0.995 for two arms, 0.95 for more."""
+        if self.p_best is not None:
+            return self.p_best
+        return TWO_ARM_P_BEST if arms == 2 else MANY_ARM_P_BEST
+
+    def resolved(self, arms: int) -> VerdictRule:
+        """The rule with ``p_best`` set for ``arms`` arms."""
+        return replace(self, p_best=self.threshold(arms))
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ def apply_rule(
     loss = np.asarray(expected_loss, dtype=np.float64)
     m = np.asarray(means, dtype=np.float64)
     n = np.asarray(pulls, dtype=np.float64)
+    threshold = rule.threshold(p.shape[-1])
     leader = p.argmax(axis=-1)
     pick = leader[..., None]
     lead_p = np.take_along_axis(p, pick, -1)[..., 0]
@@ -88,7 +106,7 @@ def apply_rule(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(lead_loss > 0, lead_loss / (rule.max_loss * scale), 0.0)
     enough = np.all(n >= rule.min_pulls, axis=-1)
-    winner = (lead_p > rule.p_best) & (ratio < 1.0) & enough
+    winner = (lead_p > threshold) & (ratio < 1.0) & enough
     not_leader = np.arange(p.shape[-1]) != pick
     drop = (p < rule.drop_below) & (n >= rule.min_pulls) & not_leader
     return RuleOutcome(leader, winner, drop, ratio)
@@ -107,7 +125,7 @@ class BanditVerdict:
         leader_relative_loss: that loss over the leader's mean (NaN when the mean is 0).
         dropped: arms clearly worse (P(best) below ``rule.drop_below``).
         reasons: why not WINNER (empty for WINNER).
-        rule: the thresholds used.
+        rule: the thresholds used (``p_best`` resolved for the number of arms).
     """
 
     verdict: str
@@ -130,8 +148,8 @@ class BanditVerdict:
 
 def decide(comparison: Comparison, rule: VerdictRule | None = None) -> BanditVerdict:
     """WINNER, CONTINUE and the DROP list for one comparison."""
-    rule = VerdictRule() if rule is None else rule
     arms = comparison.arms
+    rule = (VerdictRule() if rule is None else rule).resolved(len(arms))
     outcome = apply_rule(
         [a.p_best for a in arms],
         [a.expected_loss for a in arms],
@@ -143,10 +161,9 @@ def decide(comparison: Comparison, rule: VerdictRule | None = None) -> BanditVer
     winner = bool(outcome.winner)
     reasons: list[str] = []
     if not winner:
-        if lead.p_best <= rule.p_best:
-            reasons.append(
-                f"P(best) of {lead.name} is {lead.p_best:.3f}, not above {rule.p_best:g}"
-            )
+        threshold = rule.threshold(len(arms))
+        if lead.p_best <= threshold:
+            reasons.append(f"P(best) of {lead.name} is {lead.p_best:.3f}, not above {threshold:g}")
         if float(outcome.loss_ratio) >= 1.0:
             unit = " of its mean" if rule.relative_loss else ""
             reasons.append(
