@@ -197,6 +197,10 @@ class TestBestArm:
         )
         data = json.loads(json.dumps(comp.to_dict()))
         assert data["arms"][1]["posterior"]["distribution"] == "beta"
+        # b: 12 of 100 -> Beta(13, 89); its 95% equal-tailed credible interval.
+        ref = stats.beta(13, 89).ppf([0.025, 0.975])
+        posterior = data["arms"][1]["posterior"]
+        assert [posterior["ci_low"], posterior["ci_high"]] == pytest.approx(ref, rel=1e-9)
         assert set(data["arms"][0]) >= {"name", "pulls", "mean", "p_best", "expected_loss"}
 
 

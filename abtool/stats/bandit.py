@@ -196,6 +196,8 @@ class ArmComparison:
         ci_low: lower end of the normal CI ``mean -/+ z se``.
         ci_high: upper end of that CI.
         posterior: the arm's posterior (``to_dict`` gives its parameters).
+        credible_low: lower end of the posterior's equal-tailed credible interval.
+        credible_high: upper end of that interval (same level as the CI).
         p_best: posterior probability that the arm has the highest mean reward.
         expected_loss: ``E[max_j theta_j - theta_k]``, reward units per unit.
     """
@@ -207,11 +209,13 @@ class ArmComparison:
     ci_low: float
     ci_high: float
     posterior: BetaPosterior | NormalPosterior
+    credible_low: float
+    credible_high: float
     p_best: float
     expected_loss: float
 
     def to_dict(self) -> dict[str, Any]:
-        low, high = self.posterior.interval(0.95)
+        low, high = self.credible_low, self.credible_high
         return {
             "name": self.name,
             "pulls": self.pulls,
@@ -219,7 +223,7 @@ class ArmComparison:
             "se": self.se,
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
-            "posterior": {**self.posterior.to_dict(), "ci95_low": low, "ci95_high": high},
+            "posterior": {**self.posterior.to_dict(), "ci_low": low, "ci_high": high},
             "p_best": self.p_best,
             "expected_loss": self.expected_loss,
         }
@@ -287,6 +291,8 @@ def compare_arms(
             ci_low=e.mean - z * e.se,
             ci_high=e.mean + z * e.se,
             posterior=post,
+            credible_low=post.interval(confidence)[0],
+            credible_high=post.interval(confidence)[1],
             p_best=float(p_best[k]),
             expected_loss=float(loss[k]),
         )
