@@ -40,6 +40,7 @@ from abtool.stats.bucket_cells import (
     scaled_gap,
 )
 from abtool.stats.bucket_source import BucketSource, DyadicGrid, Floats
+from abtool.stats.descriptive import linear_positions, numpy_lerp
 
 MAX_BUCKETS = 1 << 16
 FETCH_BUDGET = 1_000_000
@@ -234,28 +235,6 @@ def exact_quantiles(
     return BucketedQuantiles(a, b, dict(a), dict(a), dict(b), dict(b), effort)
 
 
-def linear_positions(n: int, q: float) -> tuple[int, int, float]:
-    """Ranks (0-based) of the two order statistics and the weight numpy interpolates with.
-
-    Mirrors ``numpy.quantile(method='linear')`` step by step: virtual index ``(n - 1) * q``;
-    at or past the last index numpy takes the last value twice, with the weight
-    ``virtual + 1`` (its index there is -1), which matters only for infinite values.
-    """
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return n - 1, n - 1, virtual + 1
-    low = math.floor(virtual)
-    return low, low + 1, virtual - low
-
-
-def numpy_lerp(a: float, b: float, t: float) -> float:
-    """numpy's quantile interpolation ``_lerp``: from ``b`` backwards when ``t >= 0.5``."""
-    diff = b - a
-    if t >= 0.5:
-        return b - diff * (1 - t)
-    return a + diff * t
-
-
 def cells_of_ranks(cum: NDArray[np.int64], ranks: NDArray[np.int64]) -> NDArray[np.intp]:
     """The cell holding each 0-based rank of a sample whose cumulative counts are ``cum``."""
     return np.searchsorted(cum, ranks, side="right") - 1
@@ -385,7 +364,5 @@ __all__ = [
     "exact_ks",
     "exact_quantiles",
     "ks_bounds",
-    "linear_positions",
-    "numpy_lerp",
     "quantile_bounds",
 ]
