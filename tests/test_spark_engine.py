@@ -142,3 +142,12 @@ def test_two_frames_as_samples(spark, shadow_log: Path):
     a = local.filter(pl.col("device") == "mobile")["primary_latency_ms"].to_numpy()
     b = local.filter(pl.col("device") == "desktop")["primary_latency_ms"].to_numpy()
     assert exact_ks(source).statistic == ks_statistic_sorted(np.sort(a), np.sort(b))
+
+
+def test_importing_the_session_module_does_not_start_or_load_spark():
+    import subprocess
+    import sys
+
+    code = "import sys, abtool.engines.spark_session; print('pyspark' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
