@@ -230,6 +230,23 @@ class LyingSource(ArrayBucketSource):
         return counts
 
 
+class KnownExtent(ArrayBucketSource):
+    """A source whose extent the caller already knows: asking for it again is a bug."""
+
+    def extent(self) -> Extent:
+        raise AssertionError("extent asked for although it was given")
+
+
+def test_a_given_extent_saves_the_pass():
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=3000), rng.normal(size=2000)
+    extent = ArrayBucketSource(a, b).extent()
+    source = KnownExtent(a, b)
+    assert exact_ks(source, extent=extent).statistic == _reference_d(a, b)
+    assert ks_bounds(source, extent=extent).lower <= _reference_d(a, b)
+    assert exact_quantiles(source, {"p50": 0.5}, extent=extent).a["p50"] == np.quantile(a, 0.5)
+
+
 class TestConsistencyChecks:
     def test_counts_that_do_not_add_up_are_refused(self):
         rng = np.random.default_rng(0)

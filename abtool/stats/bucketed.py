@@ -39,7 +39,7 @@ from abtool.stats.bucket_cells import (
     refinement_grids,
     scaled_gap,
 )
-from abtool.stats.bucket_source import BucketSource, DyadicGrid, Floats
+from abtool.stats.bucket_source import BucketSource, DyadicGrid, Extent, Floats
 from abtool.stats.descriptive import linear_positions, numpy_lerp
 
 MAX_BUCKETS = 1 << 16
@@ -129,13 +129,15 @@ class BucketedQuantiles:
         }
 
 
-def ks_bounds(source: BucketSource, *, max_buckets: int = MAX_BUCKETS) -> KSBounds:
+def ks_bounds(
+    source: BucketSource, *, max_buckets: int = MAX_BUCKETS, extent: Extent | None = None
+) -> KSBounds:
     """Lower and upper bounds of D from one counting pass (``--ks approximate``).
 
     Raises:
         ValueError: a sample is empty.
     """
-    n_a, n_b, cells = _first_pass(source, max_buckets)
+    n_a, n_b, cells = _first_pass(source, max_buckets, extent)
     _require_both(n_a, n_b)
     lower, upper = ks_cell_bounds(cells, n_a, n_b)
     scale = n_a * n_b
@@ -148,6 +150,7 @@ def exact_ks(
     max_buckets: int = MAX_BUCKETS,
     fetch_budget: int = FETCH_BUDGET,
     max_rounds: int = MAX_ROUNDS,
+    extent: Extent | None = None,
 ) -> BucketedKS:
     """The exact D, equal to ``ks_statistic_sorted`` of the sorted samples.
 
@@ -157,12 +160,14 @@ def exact_ks(
         fetch_budget: values to fetch at most before a finer counting pass is tried instead.
         max_rounds: finer counting passes at most; then the candidates are fetched whatever
             their size (the result stays exact).
+        extent: the samples' sizes and finite range when the caller's own aggregate pass
+            already found them (saves the engine a pass); else asked of ``source``.
 
     Raises:
         ValueError: a sample is empty.
         InconsistentSourceError: the source's counts and values contradict each other.
     """
-    n_a, n_b, cells = _first_pass(source, max_buckets)
+    n_a, n_b, cells = _first_pass(source, max_buckets, extent)
     _require_both(n_a, n_b)
 
     def candidates(cells: Cells) -> NDArray[np.intp]:
@@ -179,10 +184,14 @@ def exact_ks(
 
 
 def quantile_bounds(
-    source: BucketSource, quantiles: Mapping[str, float], *, max_buckets: int = MAX_BUCKETS
+    source: BucketSource,
+    quantiles: Mapping[str, float],
+    *,
+    max_buckets: int = MAX_BUCKETS,
+    extent: Extent | None = None,
 ) -> BucketedQuantiles:
     """Enclosures of each sample's quantiles from one counting pass."""
-    n_a, n_b, cells = _first_pass(source, max_buckets)
+    n_a, n_b, cells = _first_pass(source, max_buckets, extent)
     bounds = [_enclosures(cells, cum, n, quantiles) for cum, n in _samples(cells, n_a, n_b)]
     nan = {key: math.nan for key in quantiles}
     (low_a, high_a), (low_b, high_b) = bounds
@@ -196,6 +205,7 @@ def exact_quantiles(
     max_buckets: int = MAX_BUCKETS,
     fetch_budget: int = FETCH_BUDGET,
     max_rounds: int = MAX_ROUNDS,
+    extent: Extent | None = None,
 ) -> BucketedQuantiles:
     """Each sample's quantiles, equal to ``numpy.quantile`` of its non-NaN values.
 
@@ -206,7 +216,7 @@ def exact_quantiles(
     for key, q in quantiles.items():
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"quantile {key}={q} outside [0, 1]")
-    n_a, n_b, cells = _first_pass(source, max_buckets)
+    n_a, n_b, cells = _first_pass(source, max_buckets, extent)
 
     def needed(cells: Cells) -> NDArray[np.intp]:
         found = [cells_of_ranks(cum, _ranks(n, quantiles)) for cum, n in _samples(cells, n_a, n_b)]
@@ -240,8 +250,10 @@ def cells_of_ranks(cum: NDArray[np.int64], ranks: NDArray[np.int64]) -> NDArray[
     return np.searchsorted(cum, ranks, side="right") - 1
 
 
-def _first_pass(source: BucketSource, max_buckets: int) -> tuple[int, int, Cells]:
-    extent = source.extent()
+def _first_pass(
+    source: BucketSource, max_buckets: int, extent: Extent | None
+) -> tuple[int, int, Cells]:
+    extent = extent or source.extent()
     if extent.low is None or extent.high is None:
         grid = DyadicGrid(0, 0, 1)  # only infinities (or nothing): one edge at 0 splits them
     else:
