@@ -108,7 +108,10 @@ def spark_session(
             warnings.filterwarnings("ignore", "PySpark does not yet", FutureWarning)
             spark = builder.getOrCreate()
     except Exception as exc:  # pyspark raises several types; Java missing is the usual one
-        raise UsageError(f"cannot start {where}: {_first_line(exc)}") from None
+        reason = _first_line(exc)
+        if "JAVA_GATEWAY_EXITED" in reason:
+            reason += " (Spark needs Java 17 or later: JAVA_HOME or java on PATH)"
+        raise UsageError(f"cannot start {where}: {reason}") from None
     if not remote:
         spark.sparkContext.setLogLevel("ERROR")
     return spark
