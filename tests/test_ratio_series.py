@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from abtool.stats.ratio import ratio_estimate
 from abtool.stats.ratio_series import (
     bucket_moments,
     cumulative_moments,
     estimates,
     ratio_from_moments,
 )
-from abtool.stats.ratio import ratio_estimate
 
 
 def entries(seed: int, units: int = 300, buckets: int = 6):

@@ -22,10 +22,10 @@ import numpy as np
 from abtool.aggregates.canary import Timeline, UnitBuckets, VariantBuckets
 from abtool.reports.intervals import interval_label
 from abtool.results.canary import HealthTimeline, LiftSeries, Novelty
-from abtool.stats.ratio_series import Moments, bucket_moments, cumulative_moments, estimates
 from abtool.stats.inference import Estimate, InferenceMethod, estimate_from_lift
 from abtool.stats.inference.novelty import DEFAULT_EARLY_DAYS, novelty_check
 from abtool.stats.ratio import Lift, RatioEstimate, ratio_lift
+from abtool.stats.ratio_series import Moments, bucket_moments, cumulative_moments, estimates
 
 
 def _arm_moments(primary: UnitBuckets, treated: bool, count: int, cumulative: bool) -> Moments:
