@@ -29,7 +29,7 @@ class CanaryRequest:
             experiment (rows from ``since`` on).
         covariate: the CUPED covariate column (None: each metric's own column); without a
             pre-period it is aggregated over the experiment's rows.
-        bucket: ``day``, ``hour`` or ``auto`` (days when the log spans 3 days or more).
+        bucket: ``day``, ``hour`` or ``auto`` (days when the log spans 36 hours or more).
         timeline: whether to aggregate per time bucket at all.
     """
 

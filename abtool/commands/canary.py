@@ -30,7 +30,7 @@ from abtool.spec import (
 from abtool.times import check_time, iso_time
 
 METRIC_TYPES = ("auto", "proportion", "continuous")
-BUCKETS = ("auto", "day", "hour")
+BUCKETS = ("auto", "day", "hour", "none")
 STAGE_RANGE = Range(0, 100, low_open=True, high_open=True)
 
 
@@ -132,8 +132,8 @@ class CanaryOptions:
     bucket: str = option(
         "auto",
         "--bucket",
-        "Time buckets of the timeline and per-bucket lifts: day, hour, or auto (days when "
-        "the log spans 3 days or more).",
+        "Time buckets of the timeline and per-bucket lifts: day, hour, auto (days when the "
+        "log spans 36 hours or more), or none (no time series: faster on the largest logs).",
         choices=BUCKETS,
     )
     bootstrap: int = option(

@@ -229,7 +229,8 @@ def _request(
         pre_log=open_log(options.covariate_log, engine) if options.covariate_log else None,
         pre_until=parse_time(options.pre_until, "--pre-until"),
         covariate=options.covariate,
-        bucket=options.bucket,
+        bucket="auto" if options.bucket == "none" else options.bucket,
+        timeline=options.bucket != "none",
     )
 
 

@@ -35,7 +35,6 @@ from abtool.engines.polars.canary_buckets import (
     bucket_timeline,
     choose_buckets,
     unit_bucket_table,
-    variant_bucket_table,
 )
 from abtool.engines.polars.canary_pre import (
     PRE,
@@ -61,7 +60,7 @@ from abtool.engines.polars.canary_variants import (
     variant_figures,
     variant_summary,
 )
-from abtool.engines.polars.schema import Kind, error_flag, optional, require
+from abtool.engines.polars.schema import Kind, optional, require
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
@@ -335,8 +334,9 @@ def _second_pass(
             for m in request.metrics
             for e in covariate_sums(request.covariate, schema.covariate, m)
         ]
+    by = (TREATED, BUCKET) if bucketed else (TREATED,)
     queries = [
-        variant_summary(frame, columns, schema.latency, schema.error),
+        variant_summary(frame, columns, schema.latency, schema.error, by),
         unit_table(frame, columns, schema.metrics, extra),
     ]
     primary = request.metrics[0] if request.metrics else None
@@ -345,21 +345,22 @@ def _second_pass(
             segment_table(frame, columns, segment, top_values[segment], primary, schema.metrics)
             for segment in request.segments
         ]
-    if bucketed:
-        errors = error_flag(columns.error, schema.error) if schema.error is not None else None
-        queries.append(variant_bucket_table(frame, errors))
-        if primary is not None:
-            queries.append(unit_bucket_table(frame, columns.unit, primary, schema.metrics[primary]))
+    if bucketed and primary is not None:
+        queries.append(unit_bucket_table(frame, columns.unit, primary, schema.metrics[primary]))
     summary_frame, units, *rest = collect_each(queries, name)
     segments = rest[: len(request.segments)] if primary is not None else []
     tables = rest[len(segments) :]
+    bucket_table = None
+    if bucketed:
+        bucket_table = summary_frame.filter(pl.col(BUCKET).is_not_null())
+        summary_frame = summary_frame.drop(BUCKET).group_by(TREATED).sum()
     summary = {ROLES[int(row[TREATED])]: row for row in summary_frame.iter_rows(named=True)}
     return _Passes(
         summary=summary,
         units=units,
         segments=segments,
-        buckets=tables[0] if bucketed else None,
-        unit_buckets=tables[1] if bucketed and primary is not None else None,
+        buckets=bucket_table,
+        unit_buckets=tables[0] if bucketed and primary is not None else None,
     )
 
 
