@@ -312,3 +312,13 @@ def test_novelty_is_a_warning_with_per_day_lifts():
     assert steady.check("novelty").passed is True
     short = abtool.canary_report(frame, metric=["clicked"], stage=50, control="v1", bucket="hour")
     assert short.check("novelty").passed is None
+
+
+def test_bucket_none_skips_the_series_and_day_buckets_from_36_hours(run_cli, simulate):
+    path = simulate(click_lift=0.2, hours=40.0)
+    _, report = run(run_cli, path)
+    assert report["stats"]["timeline"]["bucket"] == "day"
+    assert len(report["stats"]["metric"]["timeline"]["start"]) in (2, 3)
+    _, bare = run(run_cli, path, "--bucket", "none")
+    assert "timeline" not in bare["stats"] and "timeline" not in bare["stats"]["metric"]
+    assert bare["stats"]["metric"]["lift_abs"] == report["stats"]["metric"]["lift_abs"]
