@@ -8,6 +8,8 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from abtool.aggregates.hygiene import ReadNotes
+
 
 @dataclass(frozen=True)
 class CanaryRequest:
@@ -21,6 +23,7 @@ class CanaryRequest:
         recent_window: latest predictions per variant kept for the KS test.
         salt: assignment salt whose md5 buckets the units are checked against.
         treatment_share: the share the salt's buckets give the treatment (0..1).
+        time_unit: how an epoch-number time column is read (``auto``: by magnitude).
     """
 
     metrics: tuple[str, ...]
@@ -33,6 +36,7 @@ class CanaryRequest:
     until: datetime | None = None
     salt: str | None = None
     treatment_share: float = 0.5
+    time_unit: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,8 @@ class VariantData:
     latency_p99_ms: float | None
     prediction_mean: float | None
     missing: dict[str, int]
-    """Rows of this variant left out of a figure, by column (null, or NaN for floats)."""
+    """Rows of this variant left out of a figure, by column: null, NaN or infinite (and
+    negative for the latency); ``CanaryData.read_notes`` breaks the unusable ones down."""
     predictions_sorted: NDArray[np.float64] = field(repr=False)
     recent_sorted: NDArray[np.float64] = field(repr=False)
 
@@ -93,7 +98,8 @@ class CanaryData:
     """Everything canary-decide needs, reduced from the log.
 
     ``salt_mismatched_units`` counts units logged under a variant their salt bucket does not
-    give (None without a salt).
+    give (None without a salt). ``read_notes`` holds values left out of figures (infinite
+    predictions, negative latencies ...) and what reading assumed.
     """
 
     rows: int
@@ -107,6 +113,7 @@ class CanaryData:
     metrics: list[MetricData]
     segments: dict[str, list[SegmentData]]
     salt_mismatched_units: int | None = None
+    read_notes: ReadNotes = field(default_factory=ReadNotes)
 
     @property
     def analysed_units(self) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from abtool.aggregates.hygiene import ReadNotes
+
 
 @dataclass(frozen=True)
 class PositionRow:
@@ -35,3 +37,4 @@ class InterleaveData:
     positions: list[PositionRow] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
     assumed: dict[str, int] = field(default_factory=dict)
+    read_notes: ReadNotes = field(default_factory=ReadNotes)

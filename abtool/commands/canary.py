@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abtool.commands.common import since_option, until_option
+from abtool.commands.common import since_option, time_unit_option, until_option
 from abtool.errors import UsageError
 from abtool.reports.result import CANARY_VERDICTS, Consequence
 from abtool.spec import (
@@ -36,6 +36,11 @@ class CanaryColumns:
     prediction: str = column("prediction", "--prediction-col", "Model prediction (score).")
     latency: str = column("latency_ms", "--latency-col", "Latency (ms).")
     error: str = column("error", "--error-col", "Error flag (bool, code or message).")
+    request: str = column(
+        "request_id",
+        "--request-col",
+        "Request id column (if present): identical duplicate rows are dropped, counted.",
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class CanaryOptions:
     )
     since: str | None = since_option()
     until: str | None = until_option()
+    time_unit: str = time_unit_option()
 
 
 @dataclass(frozen=True)

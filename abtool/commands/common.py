@@ -26,3 +26,17 @@ def until_option() -> Any:
         "Keep rows before this ISO time (UTC if naive).",
         parse=check_time,
     )
+
+
+TIME_UNITS = ("auto", "s", "ms", "us", "ns")
+
+
+def time_unit_option() -> Any:
+    """``--time-unit``: how an epoch-number time column is read."""
+    return option(
+        "auto",
+        "--time-unit",
+        "Unit of a time column holding epoch numbers; auto decides by magnitude and says so "
+        "in the warnings.",
+        choices=TIME_UNITS,
+    )

@@ -23,6 +23,7 @@ from abtool.commands.canary import SPEC, CanaryColumns, CanaryOptions, CanaryThr
 from abtool.engines import Engine, LogInput, open_log
 from abtool.reports.canary_checks import canary_checks, signed_percent
 from abtool.reports.canary_metrics import metric_kind, metric_stats, segment_stats, with_holm
+from abtool.reports.hygiene import excluded_values, read_warnings
 from abtool.reports.result import (
     CANARY_VERDICTS,
     Check,
@@ -97,6 +98,7 @@ def canary_report(
         until=parse_time(options.until, "--until"),
         salt=options.salt,
         treatment_share=_treatment_share(options),
+        time_unit=options.time_unit,
     )
     log = open_log(data, engine)
     data = log.canary(columns, request, progress)
@@ -168,6 +170,7 @@ def _health(data: CanaryData) -> Health:
         rows=data.rows,
         excluded_rows=sum(data.excluded.values()),
         excluded_reasons=data.excluded,
+        excluded_values=excluded_values(data.read_notes),
         time_start=data.time_min,
         time_end=data.time_max,
         duration_hours=duration,
@@ -266,9 +269,10 @@ def _warnings(
     for variant in (data.control, data.treatment):
         for column, n in variant.missing.items():
             warnings.append(
-                f"{n:,} {variant.name} rows with a null {column} left out of the figures "
-                f"that use '{column}'"
+                f"{n:,} {variant.name} rows with a null or unusable {column} left out of the "
+                f"figures that use '{column}'"
             )
+    warnings += read_warnings(data.read_notes)
     if data.inconsistent_units:
         warnings.append(
             f"{data.inconsistent_units:,} unit(s) with {data.inconsistent_rows:,} rows were logged "
@@ -286,8 +290,8 @@ def _warnings(
     for entry in [metric, *stats.secondary_metrics] if metric else []:
         if entry.missing_rows:
             warnings.append(
-                f"metric '{entry.name}': {entry.missing_rows:,} rows with a null or NaN "
-                "value left out of it"
+                f"metric '{entry.name}': {entry.missing_rows:,} rows with a null, NaN or "
+                "infinite value left out of it"
             )
     for column, entries in stats.segments.items():
         for segment in entries:

@@ -46,7 +46,9 @@ from abtool.engines.polars.canary_variants import (
     variant_rows,
     variant_summary,
 )
-from abtool.engines.polars.schema import Kind, optional, require
+from abtool.engines.polars.duplicates import drop_duplicate_requests
+from abtool.engines.polars.hygiene import prepared, read_notes, value_counts
+from abtool.engines.polars.schema import Kind, optional, require, require_columns
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
@@ -73,8 +75,16 @@ def aggregate_canary(
         InputError: a required column is missing or mistyped, the log is empty, or the
             variants cannot be resolved.
     """
+    source = prepared(
+        source,
+        time=columns.time,
+        time_unit=request.time_unit,
+        ids=[columns.unit, columns.request],
+    )
     schema = _check_schema(source, columns, request)
     needed = [columns.time, columns.unit, columns.variant, *request.metrics, *request.segments]
+    request_col = columns.request if columns.request in source.schema else None
+    needed += [request_col] if request_col is not None else []
     optional_columns = (
         (columns.prediction, schema.prediction),
         (columns.latency, schema.latency),
@@ -85,6 +95,13 @@ def aggregate_canary(
     window = time_filter(columns.time, schema.time, request.since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
+    scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
+    dropped = duplicates.dropped if duplicates is not None else 0
+    if dropped:
+        assert duplicates is not None
+        excluded_copies = {duplicates.excluded_reason: dropped}
+    else:
+        excluded_copies = {}
 
     if progress:
         progress(f"Scanning {len(source.files)} file(s) for variants")
@@ -112,6 +129,15 @@ def aggregate_canary(
     consistent = units.filter(~pl.col(MIXED)).sort(columns.unit)
     summary = _variant_figures(
         scanned, frame, source.name, columns, request, schema, names, summary, progress
+    )
+    unusable = value_counts(
+        frame,
+        {
+            **({columns.prediction: schema.prediction} if schema.prediction else {}),
+            **schema.metrics,
+        },
+        (columns.latency, schema.latency) if schema.latency is not None else None,
+        source.name,
     )
     variants = [
         variant_data(
@@ -148,8 +174,8 @@ def aggregate_canary(
         if summary[role][key] is not None
     ]
     return CanaryData(
-        rows=rows,
-        excluded=excluded,
+        rows=rows + dropped,
+        excluded={**excluded, **excluded_copies},
         time_min=min(times) if times else None,
         time_max=max(times) if times else None,
         control=variants[0],
@@ -159,17 +185,33 @@ def aggregate_canary(
         metrics=metrics,
         segments=segments,
         salt_mismatched_units=_salt_mismatches(consistent, columns.unit, request),
+        read_notes=read_notes(
+            source,
+            excluded_values=unusable,
+            notes=[duplicates.note if duplicates is not None else None],
+        ),
     )
 
 
 def _check_schema(source: LogSource, columns: CanaryColumns, request: CanaryRequest) -> _Schema:
     schema, name = source.schema, source.name
+    require_columns(
+        schema,
+        name,
+        {
+            columns.time: "--time-col",
+            columns.unit: "--unit",
+            columns.variant: "--variant-col",
+            **{metric: "--metric" for metric in request.metrics},
+            **{segment: "--segment" for segment in request.segments},
+        },
+    )
     time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
-    require(schema, name, columns.unit, Kind.ANY, "--unit")
+    require(schema, name, columns.unit, Kind.KEY, "--unit")
     require(schema, name, columns.variant, Kind.LABEL, "--variant-col")
     metrics = {m: require(schema, name, m, Kind.NUMBER, "--metric") for m in request.metrics}
     for segment in request.segments:
-        require(schema, name, segment, Kind.ANY, "--segment")
+        require(schema, name, segment, Kind.SEGMENT, "--segment")
     return _Schema(
         time=time_dtype,
         metrics=metrics,

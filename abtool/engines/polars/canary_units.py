@@ -14,15 +14,15 @@ import polars as pl
 from abtool.aggregates.canary import SegmentData, UnitSums
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary_variants import TREATED, is_role
-from abtool.engines.polars.schema import missing_value
+from abtool.engines.polars.hygiene import finite_float, unusable_number
 
 MIXED = "__mixed"
 
 
 def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
-    valid = ~missing_value(metric, dtype)
+    valid = ~unusable_number(metric, dtype)
     return [
-        pl.col(metric).cast(pl.Float64).fill_nan(None).sum().alias(f"{metric}__x"),
+        finite_float(metric).sum().alias(f"{metric}__x"),
         valid.sum().alias(f"{metric}__y"),
     ]
 
@@ -37,7 +37,7 @@ def unit_table(
         ((treated_rows > 0) & (treated_rows < pl.len())).alias(MIXED),
     ]
     for metric, dtype in metric_dtypes.items():
-        valid = ~missing_value(metric, dtype)
+        valid = ~unusable_number(metric, dtype)
         value = pl.col(metric).cast(pl.Float64)
         aggregations += _metric_sums(metric, dtype)
         # Per-unit counts of values other than 0/1 and of missing values: summed over the

@@ -8,6 +8,7 @@ all come from that one read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,12 @@ from numpy.typing import NDArray
 
 from abtool.aggregates.canary import VariantData
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.schema import error_flag, missing_value
+from abtool.engines.polars.hygiene import (
+    blank_non_finite,
+    blank_unusable_latency,
+    unusable_latency,
+)
+from abtool.engines.polars.schema import error_flag
 from abtool.engines.polars.source import owned_column, owned_columns
 from abtool.errors import InputError
 from abtool.stats.descriptive import quantiles_ignoring_nan
@@ -106,8 +112,8 @@ def variant_summary(
     if latency_dtype is not None:
         # The quantiles come from each variant's column (see aggregate_canary): a quantile
         # inside this streaming group-by held the whole column and more (2.3 GB at 50M rows).
-        valid = ~missing_value(columns.latency, latency_dtype)
-        aggregations.append((~valid).sum().alias(f"missing:{columns.latency}"))
+        unusable = unusable_latency(columns.latency, latency_dtype)
+        aggregations.append(unusable.sum().alias(f"missing:{columns.latency}"))
     return frame.group_by(TREATED).agg(aggregations)
 
 
@@ -151,6 +157,7 @@ def variant_rows(
     empty = np.empty(0, dtype=np.float64)
     if not has_prediction:
         return figures, (empty, empty)
+    blank_non_finite(values)  # ±inf is left out with the missing values
     valid = ~np.isnan(values)  # nulls arrive as NaN
     valid_rows = int(np.count_nonzero(valid))
     figures["missing_prediction"] = len(values) - valid_rows
@@ -175,6 +182,7 @@ def latency_quantiles(
     latency, treated = owned_columns(
         frame, [pl.col(column).cast(pl.Float64), pl.col(TREATED)], name, rows
     )
+    blank_unusable_latency(latency)
     treated_latency = latency[treated]
     latency[treated] = np.nan
     wanted = {"p50": 0.50, "p99": 0.99}
@@ -243,4 +251,8 @@ def variant_data(
 
 
 def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    """A figure as a float; None when it is missing or not finite (no usable value)."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
