@@ -79,7 +79,8 @@ def drop_duplicate_requests(
     del hashes
     if not len(repeated):
         return frame, Duplicates(column)
-    suspect = ident.is_not_null() & ident.hash(_SEED).is_in(pl.Series(repeated, dtype=pl.UInt64))
+    repeated_hashes = pl.lit(pl.Series(repeated, dtype=pl.UInt64)).implode()
+    suspect = ident.is_not_null() & ident.hash(_SEED).is_in(repeated_hashes)
     columns = list(frame.collect_schema())
     suspects = frame.filter(suspect)
     distinct = suspects.unique(subset=columns, keep="first")

@@ -23,6 +23,7 @@ import polars as pl
 from abtool.engines.polars.partitions import hive_values
 from abtool.engines.polars.unify import unified_schema
 from abtool.errors import InputError, UsageError
+from abtool.outputs import record_input
 
 PARQUET_MAGIC = b"PAR1"
 
@@ -61,6 +62,7 @@ def resolve_files(paths: Sequence[str | Path]) -> ResolvedFiles:
         found.extend(_expand(str(raw)))
     files, notes = _read_once(found)
     for path in files:
+        record_input(path)  # never overwritten by a report of this run
         _check_parquet(path)
     file_schemas = [_file_schema(path) for path in files]
     schema = unified_schema(files, file_schemas)
@@ -99,6 +101,13 @@ def _read_once(found: Sequence[Path]) -> tuple[list[Path], list[str]]:
     seen: dict[tuple[int, int], Path] = {}
     named: dict[Path, int] = {}
     for path in found:
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:  # Python's spelling of bytes that are not UTF-8
+            raise InputError(
+                f"{path}: the file name is not valid UTF-8 and cannot be opened by the "
+                "Parquet reader; rename the file"
+            ) from None
         try:
             info = os.stat(path)  # follows symlinks: a link to a regular file is fine
         except OSError as exc:
@@ -149,7 +158,8 @@ def _check_parquet(path: Path) -> None:
 
 def _file_schema(path: Path) -> dict[str, pl.DataType]:
     try:
-        return dict(pl.read_parquet_schema(path))
+        # glob=False: a file name may hold glob characters (read_parquet_schema expands them)
+        return dict(pl.scan_parquet(path, glob=False).collect_schema())
     except BaseException as exc:  # polars raises several types (and panics) on bad footers
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise

@@ -123,7 +123,7 @@ class LogSource:
         keys = self.partition_keys
         types = self.read_types
         uniform = not (keys & set(wanted)) and all(
-            schema.get(c, types.get(c)) == types.get(c)
+            c in schema and schema[c] == types.get(c)
             for schema in self.file_schemas
             for c in wanted
         )
