@@ -12,6 +12,13 @@ import polars as pl
 ROWS = 240
 
 
+def _times(n: int, hours: float, rng: np.random.Generator) -> np.ndarray:
+    """``n`` increasing times over ``hours`` from 2025-04-28, with microsecond jitter."""
+    step = hours * 3600e6 / n
+    offsets = (np.arange(n) * step + rng.uniform(0, step / 2, n)).astype("timedelta64[us]")
+    return np.datetime64("2025-04-28T00:00:00", "us") + offsets
+
+
 def shadow_frame(n: int = ROWS, seed: int = 1) -> pl.DataFrame:
     """A healthy shadow log: 40 hours, close predictions, latencies, an error flag."""
     rng = np.random.default_rng(seed)
@@ -19,9 +26,7 @@ def shadow_frame(n: int = ROWS, seed: int = 1) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "request_id": np.arange(n, dtype=np.int64) + seed * 100_000,  # unique per seed
-            "ts": pl.datetime_range(
-                pl.datetime(2025, 4, 28), pl.datetime(2025, 4, 30), "10m", eager=True
-            )[:n],
+            "ts": _times(n, hours=40, rng=rng),
             "primary_prediction": primary,
             "shadow_prediction": np.clip(primary + rng.normal(0, 0.01, n), 0, 1),
             "primary_latency_ms": rng.gamma(4.0, 5.0, n),
@@ -40,9 +45,7 @@ def canary_frame(n: int = 600, seed: int = 2) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "request_id": np.arange(n, dtype=np.int64),
-            "ts": pl.datetime_range(
-                pl.datetime(2025, 4, 28), pl.datetime(2025, 4, 30), "1m", eager=True
-            )[:n],
+            "ts": _times(n, hours=10, rng=rng),
             "user_id": users.astype(np.int64),
             "model_variant": variant,
             "prediction": rng.uniform(0, 1, n),
