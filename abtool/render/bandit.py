@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abtool.render.blocks import Block, Facts, Preformatted, Table, fmt_number, fmt_rate
+from abtool.render.blocks import Block, Facts, Table, fmt_number, fmt_rate
 from abtool.reports.result import Report
 from abtool.results.bandit import BanditStats, ReplayStats
 from abtool.stats.replay import PolicyValue
@@ -99,7 +99,10 @@ def sections(report: Report[BanditStats]) -> list[Block]:
         summary,
         arms,
         allocation,
-        Preformatted("Time-varying allocation", stats.time_varying_allocation),
+        Facts(
+            "Time-varying allocation",
+            [("estimator", stats.estimator), ("why unbiased", stats.time_varying_allocation)],
+        ),
     ]
     if stats.replay is not None:
         blocks.append(replay_table(stats.replay, binary))

@@ -245,7 +245,7 @@ def _resolve_arms(
     shown = ", ".join(present) or "none"
     for arm in wanted:
         if arm not in present:
-            raise InputError(f"{name}: --arm '{arm}' not found in column '{column}' ({shown})")
+            raise InputError(f"{name}: --arm '{arm}' not found in '{column}' (arms: {shown})")
     arms = tuple(wanted) if wanted else tuple(present)
     if len(arms) < 2:
         raise InputError(
