@@ -49,7 +49,7 @@ def bandit_means(report: Report) -> Plot | None:
         percent=stats.get("reward_type") == "binary",
         key="arm_means",
         title=f"Mean {stats.get('reward', 'reward')} per arm with {level} CI",
-        xlabel=f"{stats.get('estimator', '')} mean reward",
+        xlabel=f"mean reward ({stats.get('estimator', 'estimate')})",
     )
 
 
