@@ -140,3 +140,18 @@ def test_replay_cap_and_missing_period_coverage(run_cli, tmp_path: Path) -> None
 def test_floor_that_does_not_fit(run_cli) -> None:
     result = run_cli("bandit-report", SAMPLE, "--floor", "0.5")
     assert_one_line_error(result, "--floor 0.5 times 3 active arms is above 1")
+
+
+def test_time_buckets_match_the_period_column_and_the_window_cuts_periods() -> None:
+    """The sample's periods are UTC days: 24 h buckets of ``ts`` give the same analysis."""
+    by_column = bandit_report(SAMPLE, draws=20_000)
+    by_time = bandit_report(SAMPLE, period_col="none", period_hours=24, draws=20_000)
+    assert by_time.stats.period_source == "24h buckets of 'ts'"
+    assert by_time.stats.periods == by_column.stats.periods == 14
+    for a, b in zip(by_column.stats.arms, by_time.stats.arms, strict=True):
+        assert (a.pulls, a.p_best) == (b.pulls, b.p_best)
+        assert a.mean == pytest.approx(b.mean, rel=1e-12)
+    week = bandit_report(SAMPLE, until="2025-05-05", draws=20_000)
+    frame = pl.read_parquet(SAMPLE).filter(pl.col("ts") < pl.datetime(2025, 5, 5))
+    assert (week.stats.periods, week.stats.rows) == (7, frame.height)
+    assert week.stats.timeline.period == [str(p) for p in range(7)]
