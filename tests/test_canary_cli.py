@@ -336,7 +336,7 @@ def test_assign_matches_md5_rule(run_cli, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("alice\n\nbob\n")
     result = run_cli(
-        "assign", "--salt", "exp", "--fraction", "0.5", "carol", "--from", ids, "-f", "json"
+        "assign", "--salt", "exp", "--percent", "50", "carol", "--from", ids, "-f", "json"
     )
     assert result.exit_code == 0
     units = result.json()["units"]
@@ -351,7 +351,7 @@ def test_assign_agrees_with_the_simulator(run_cli, simulate):
     log = pl.read_parquet(simulate(click_lift=0.3))
     sample = log.unique("user_id").sort("user_id").head(50)
     users = [str(u) for u in sample["user_id"]]
-    result = run_cli("assign", "--salt", "canary", "--fraction", "0.2", *users, "-f", "json")
+    result = run_cli("assign", "--salt", "canary", "--percent", "20", *users, "-f", "json")
     got = {u["unit"]: u["variant"] for u in result.json()["units"]}
     expected = {
         str(u): ("treatment" if v == "v2" else "control")
@@ -361,10 +361,10 @@ def test_assign_agrees_with_the_simulator(run_cli, simulate):
 
 
 def test_assign_bad_input(run_cli, tmp_path):
-    assert_usage_error(run_cli("assign", "--salt", "s", "--fraction", "0.5"), "no unit ids")
+    assert_usage_error(run_cli("assign", "--salt", "s", "--percent", "50"), "no unit ids")
     missing = tmp_path / "nope.txt"
     assert_usage_error(
-        run_cli("assign", "--salt", "s", "--fraction", "0.5", "--from", missing), str(missing)
+        run_cli("assign", "--salt", "s", "--percent", "50", "--from", missing), str(missing)
     )
 
 
@@ -454,3 +454,17 @@ def test_simulator_is_seeded_and_assigns_by_bucket():
     variants = first.group_by("user_id").agg(pl.col("model_variant").unique())
     for user, values in variants.iter_rows():
         assert values == (["v2"] if in_treatment("canary", user, 0.30) else ["v1"])
+
+
+def test_assign_takes_a_percent_and_the_old_fraction_with_a_warning(run_cli) -> None:
+    users = [f"u{i}" for i in range(200)]
+    by_percent = run_cli("assign", "--salt", "s", "--percent", "20", *users, "-f", "json")
+    by_fraction = run_cli("assign", "--salt", "s", "--fraction", "0.2", *users, "-f", "json")
+    assert by_percent.exit_code == by_fraction.exit_code == 0
+    assert by_percent.json()["units"] == by_fraction.json()["units"]
+    assert by_percent.json()["percent"] == 20
+    assert by_percent.stderr == ""
+    assert "--fraction is deprecated" in by_fraction.stderr and "--percent 20" in by_fraction.stderr
+    hint = run_cli("assign", "--salt", "s", "--percent", "0.05", "u1")
+    assert "--percent 0.05 means 0.05% of units" in hint.stderr
+    assert_usage_error(run_cli("assign", "--salt", "s", "u1"), "--percent is required")

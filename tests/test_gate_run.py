@@ -240,12 +240,6 @@ def test_example_policy_passes_on_the_sample_logs(run_cli):
     assert gates["canary-50pct"]["stats"]["next_stage"] == 100
 
 
-@pytest.mark.parametrize("example", ["github-actions.yml", "argo-analysis-template.yaml"])
-def test_ci_examples_run_the_example_policy(example: str):
-    text = (REPO / "examples" / example).read_text()
-    assert "abtool gate examples/policy.toml" in text
-
-
 def test_markdown_file_equals_markdown_stdout(run_cli, logs: Path, tmp_path: Path):
     policy = write_policy(logs, gate_toml("shadow", "bad.parquet"))
     summary = tmp_path / "summary.md"

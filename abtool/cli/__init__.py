@@ -44,7 +44,7 @@ def _register() -> None:
     # Report commands are generated from their specs; the specs and these modules import only
     # typer and abtool's light modules, so `abtool --help` stays fast. The heavy work is
     # imported when a command runs.
-    from abtool.cli import assign, gate, simulate
+    from abtool.cli import assign, gate, serve, simulate
     from abtool.cli.build import typer_command
     from abtool.commands import all_specs
 
@@ -53,6 +53,7 @@ def _register() -> None:
     app.command("assign")(assign.assign_command)
     app.add_typer(simulate.app, name="simulate")
     app.command("gate")(gate.gate_command)
+    app.command("serve")(serve.serve_command)
 
 
 _register()

@@ -13,6 +13,8 @@ VERDICT_EMOJI = {
     "NO_GO": "❌",
     "ROLLBACK": "❌",
     "HOLD": "⏸️",
+    "WINNER": "✅",
+    "CONTINUE": "⏸️",
     "ERROR": "⚠️",  # abtool gate: a gate could not be evaluated
     "INFO": "ℹ️",  # planning commands decide nothing
 }

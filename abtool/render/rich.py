@@ -19,6 +19,8 @@ VERDICT_STYLE = {
     "NO_GO": "bold red",
     "ROLLBACK": "bold red",
     "HOLD": "bold yellow",
+    "WINNER": "bold green",
+    "CONTINUE": "bold yellow",
     "INFO": "bold",
     "ERROR": "bold red",  # abtool gate: a gate could not be evaluated
 }

@@ -109,9 +109,7 @@ def _validate(o: SampleSizeOptions) -> _Plan:
     variants = 1 if o.variants is None else o.variants
     if variants < 1:
         raise UsageError(f"--variants {variants}: must be at least 1")
-    ratio = 1.0 if o.ratio is None else o.ratio
-    if not (ratio > 0 and math.isfinite(ratio)):
-        raise UsageError(f"--ratio {ratio:g}: must be positive")
+    ratio = _allocation_ratio(o, variants)
     alpha_adjusted = o.alpha / variants
     if o.power <= alpha_adjusted:
         raise UsageError(f"--power {o.power:g} must exceed the (adjusted) alpha {alpha_adjusted:g}")
@@ -131,6 +129,41 @@ def _validate(o: SampleSizeOptions) -> _Plan:
     if o.n_total is not None and o.n_total < minimum_total:
         raise UsageError(f"--n-total {o.n_total}: need at least {minimum_total} units")
     return _Plan(kind, method, alternative, alpha_adjusted, ratio, variants, scale)
+
+
+def _allocation_ratio(o: SampleSizeOptions, variants: int) -> float:
+    """Treatment units per control unit, from --treatment-percent (or the older --ratio)."""
+    if o.treatment_percent is not None and o.ratio is not None:
+        raise UsageError("give --treatment-percent or --ratio, not both")
+    if o.treatment_percent is not None:
+        control = 100.0 - variants * o.treatment_percent
+        if control <= 0:
+            raise UsageError(
+                f"--treatment-percent {o.treatment_percent:g} x {variants} treatment(s) leaves "
+                "no units for the control"
+            )
+        return o.treatment_percent / control
+    ratio = 1.0 if o.ratio is None else o.ratio
+    if not (ratio > 0 and math.isfinite(ratio)):
+        raise UsageError(f"--ratio {ratio:g}: must be positive")
+    return ratio
+
+
+def share_warnings(o: SampleSizeOptions) -> list[str]:
+    """Hints for the older --ratio spelling and for a percentage that looks like a fraction."""
+    warnings = []
+    if o.ratio is not None:
+        warnings.append(
+            "--ratio is deprecated and will be removed in the next release: give each "
+            "treatment's share in percent with --treatment-percent (a 5% canary: 5)"
+        )
+    if o.treatment_percent is not None and o.treatment_percent < 1:
+        warnings.append(
+            f"--treatment-percent {o.treatment_percent:g} means {o.treatment_percent:g}% of "
+            f"units; for a {100 * o.treatment_percent:g}% share give "
+            f"--treatment-percent {100 * o.treatment_percent:g}"
+        )
+    return warnings
 
 
 def _validate_two_sample(o: SampleSizeOptions, kind: str, method: str) -> float:
@@ -180,6 +213,7 @@ def _validate_interleaving(o: SampleSizeOptions) -> None:
         ("--mde", o.mde),
         ("--mde-rel", o.mde_rel),
         ("--ratio", o.ratio),
+        ("--treatment-percent", o.treatment_percent),
         ("--variants", o.variants),
     ):
         if value is not None:
@@ -478,6 +512,7 @@ def sample_size_report(
         for row in stats["sensitivity"]:
             row["days"] = duration_days(row["n_total"], options.daily_units)[0]
     stats["sensitivity"] = [SensitivityRow(**row) for row in stats["sensitivity"]]
+    warnings = share_warnings(options) + warnings
     return Report(
         command=COMMAND,
         verdict=Verdict.INFO,

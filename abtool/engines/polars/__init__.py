@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from abtool.aggregates.bandit import BanditData, BanditRequest
 from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.aggregates.interleave import InterleaveData
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
+from abtool.commands.bandit import BanditColumns
 from abtool.commands.canary import CanaryColumns
 from abtool.commands.interleave import InterleaveColumns
 from abtool.commands.shadow import ShadowColumns
@@ -76,6 +78,13 @@ class PolarsLog:
                 raise
             path, reason = found
             raise InputError(f"{path}: cannot read ({reason})") from exc
+
+    def bandit(
+        self, columns: BanditColumns, request: BanditRequest, progress: Progress = None
+    ) -> BanditData:
+        from abtool.engines.polars.bandit import aggregate_bandit
+
+        return aggregate_bandit(self.source, columns, request, progress)
 
 
 class PolarsEngine:
