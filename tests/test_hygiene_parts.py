@@ -32,7 +32,7 @@ def test_write_is_atomic_when_interrupted(tmp_path: Path, monkeypatch: pytest.Mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(UsageError, match="report.md: cannot write output"):
+    with pytest.raises(UsageError, match=r"report\.md: cannot write output"):
         write_text(target, "new report")
     assert target.read_text() == "old report"
     assert os.listdir(tmp_path) == ["report.md"]  # no temporary file left behind

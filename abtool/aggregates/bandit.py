@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from abtool.aggregates.hygiene import ReadNotes
 from abtool.stats.bandit_estimates import PropensitySums
 
 Floats = NDArray[np.float64]
@@ -30,6 +31,7 @@ class BanditRequest:
         replay_max_events: most rows the events may hold (more: InputError).
         since: keep rows at or after this time.
         until: keep rows before this time.
+        time_unit: how an epoch-number time column is read (``auto``: by magnitude).
     """
 
     arms: tuple[str, ...] = ()
@@ -39,6 +41,7 @@ class BanditRequest:
     replay_max_events: int = 1_000_000
     since: datetime | None = None
     until: datetime | None = None
+    time_unit: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -137,3 +140,4 @@ class BanditData:
     propensity_sums: tuple[PropensitySums, ...] | None = None
     events: ReplayEvents | None = None
     multi_row_units: int = 0
+    read_notes: ReadNotes = field(default_factory=ReadNotes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abtool.commands.common import since_option, until_option
+from abtool.commands.common import since_option, time_unit_option, until_option
 from abtool.errors import UsageError
 from abtool.reports.result import BANDIT_VERDICTS, Consequence
 from abtool.spec import (
@@ -127,6 +127,7 @@ class BanditOptions:
     )
     since: str | None = since_option()
     until: str | None = until_option()
+    time_unit: str = time_unit_option()
 
 
 @dataclass(frozen=True)

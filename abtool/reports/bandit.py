@@ -32,6 +32,7 @@ from abtool.reports.bandit_arms import (
     weighting_text,
 )
 from abtool.reports.bandit_checks import Guardrail, bandit_checks, guardrails
+from abtool.reports.hygiene import read_warnings
 from abtool.reports.result import (
     BANDIT_VERDICTS,
     Check,
@@ -93,6 +94,7 @@ def bandit_report(
         replay_max_events=options.replay_max_events,
         since=parse_time(options.since, "--since"),
         until=parse_time(options.until, "--until"),
+        time_unit=options.time_unit,
     )
     log = open_log(data, engine)
     data = log.bandit(columns, request, progress)
@@ -231,6 +233,7 @@ def _warnings(
     data: BanditData, options: BanditOptions, columns: BanditColumns, stats: BanditStats
 ) -> list[str]:
     warnings = [f"excluded {n:,} row(s) with {reason}" for reason, n in data.excluded.items()]
+    warnings += read_warnings(data.read_notes)
     if data.unit is None:
         warnings.append(f"no '{columns.unit}' column: each row is taken as a unit")
     if options.estimator == "ipw" and data.multi_row_units:

@@ -84,7 +84,9 @@ class PolarsLog:
     ) -> BanditData:
         from abtool.engines.polars.bandit import aggregate_bandit
 
-        return aggregate_bandit(self.source, columns, request, progress)
+        return self._naming_culprit(
+            lambda: aggregate_bandit(self.source, columns, request, progress)
+        )
 
 
 class PolarsEngine:

@@ -26,6 +26,7 @@ import polars as pl
 from abtool.aggregates.bandit import BanditData, BanditRequest, PeriodCells
 from abtool.commands.bandit import BanditColumns
 from abtool.engines.polars.bandit_rows import REWARD, arm_health, propensity_sums, replay_events
+from abtool.engines.polars.hygiene import prepared, read_notes
 from abtool.engines.polars.schema import Kind, missing_value, optional, require
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
@@ -57,6 +58,7 @@ def aggregate_bandit(
         InputError: a needed column is missing or mistyped, the log is empty, fewer than two
             arms, propensities outside (0, 1], or more rows than ``--replay`` may read.
     """
+    source = prepared(source, time=columns.time, time_unit=request.time_unit, ids=[columns.unit])
     schema = _check_schema(source, columns, request)
     optional_columns = [
         (columns.period, schema.period),
@@ -124,6 +126,7 @@ def aggregate_bandit(
         propensity_sums=sums,
         events=events,
         multi_row_units=multi,
+        read_notes=read_notes(source),
     )
 
 
