@@ -1,4 +1,4 @@
-"""The corpus test: every malformed or adversarial input of tests/corpus_cases.py, run through
+"""The corpus test: every malformed or adversarial input of tests/corpus/, run through
 the real command line in a separate process under a time limit.
 
 For every case: no traceback or internal error, no hang (the worker process is killed when
@@ -22,15 +22,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus_cases import CASES, Case, Outcome
+from tests.corpus import CASES, Case, Outcome
 
 CASE_SECONDS = 60.0  # a hang is forever; this only bounds how long the test waits for it
-WORKER = Path(__file__).with_name("corpus_worker.py")
+WORKER = Path(__file__).with_name("corpus") / "worker.py"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class Worker:
-    """The long-lived process that runs the cases (see tests/corpus_worker.py)."""
+    """The long-lived process that runs the cases (see tests/corpus/worker.py)."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[str] | None = None

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from abtool import canary_report, shadow_report
-from tests.corpus_inputs import canary_frame, shadow_frame, write
+from tests.corpus.inputs import canary_frame, shadow_frame, write
 from tests.helpers import differences
 
 TIME_KEYS = {"time_start", "time_end"}
