@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from abtool.aggregates.hygiene import ReadNotes
 from abtool.engines.polars.files import first_line
 from abtool.engines.polars.schema import is_text, missing_value
-from abtool.engines.polars.source import READ_ERRORS, LogSource
+from abtool.engines.polars.source import READ_ERRORS, LogSource, collect_each
 from abtool.errors import InputError
 
 Reason = tuple[str, pl.Expr]
@@ -156,8 +156,6 @@ def value_counts(
 ) -> dict[str, int]:
     """How many values of ``frame`` are infinite (``numbers``: predictions, metrics) or
     infinite or negative (the ``latency`` column), by reason (non-zero counts only)."""
-    from abtool.engines.polars.source import collect_each
-
     reasons: list[Reason] = [
         (f"infinite {column}", infinite(column, dtype))
         for column, dtype in numbers.items()

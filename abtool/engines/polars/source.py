@@ -69,7 +69,7 @@ class LogSource:
     partitions: tuple[dict[str, str | None], ...] = ()
     read_types: dict[str, pl.DataType] = field(default_factory=dict)
     derived: tuple[Derived, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -95,10 +95,6 @@ class LogSource:
         )
         notes = (*self.notes, note) if note else self.notes
         return replace(self, schema=schema, derived=derived, notes=notes)
-
-    def noted(self, *notes: str) -> LogSource:
-        """This log with ``notes`` added to what the report will warn about."""
-        return replace(self, notes=(*self.notes, *notes))
 
     def scan(self, columns: Sequence[str]) -> pl.LazyFrame:
         """Lazy scan of only ``columns`` (projection pushdown keeps the rest on disk).
