@@ -99,6 +99,11 @@ def build_reports(folder: Path) -> dict[str, Any]:
     )
     _plant_hostile(shadow_log)
     _plant_hostile(canary_log)
+    bandit_log = folder / "bandit.parquet"
+    arms = {"v2": SCRIPT, "v3": QUOTES}  # hostile arm names reach labels, tables and JSON keys
+    pl.read_parquet(
+        Path(__file__).resolve().parents[1] / "sample_logs" / "bandit.parquet"
+    ).with_columns(pl.col("model_variant").replace(arms)).write_parquet(bandit_log)
     policy = folder / "policy.toml"
     policy.write_text(
         f'[[gate]]\nname = "shadow {SCRIPT}"\nkind = "shadow"\npaths = ["{shadow_log}"]\n'
@@ -117,6 +122,9 @@ def build_reports(folder: Path) -> dict[str, Any]:
         ),
         "interleave": abtool.interleave_report(interleave_log, b_name=IMG, bootstrap=2000),
         "sample_size": abtool.sample_size_report(baseline=0.12, mde_rel=0.05, daily_units=5000),
+        "bandit": abtool.bandit_report(
+            bandit_log, replay=True, context=["feature_1", "feature_2"], draws=20_000
+        ),
         "sample_size_interleaving": abtool.sample_size_report(kind="interleaving", win_rate=0.55),
         "gate": abtool.run_policy(load_policy(policy)),
     }

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from abtool.aggregates.hygiene import ReadNotes
+
 
 @dataclass(frozen=True)
 class CanaryRequest:
@@ -31,6 +33,7 @@ class CanaryRequest:
             pre-period it is aggregated over the experiment's rows.
         bucket: ``day``, ``hour`` or ``auto`` (days when the log spans 36 hours or more).
         timeline: whether to aggregate per time bucket at all.
+        time_unit: how an epoch-number time column is read (``auto``: by magnitude).
     """
 
     metrics: tuple[str, ...]
@@ -54,6 +57,8 @@ class CanaryRequest:
     def adjusts(self) -> bool:
         """Whether the metrics get a CUPED covariate."""
         return self.pre_log is not None or self.pre_until is not None or self.covariate is not None
+
+    time_unit: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,8 @@ class VariantData:
     latency_p99_ms: float | None
     prediction_mean: float | None
     missing: dict[str, int]
-    """Rows of this variant left out of a figure, by column (null, or NaN for floats)."""
+    """Rows of this variant left out of a figure, by column: null, NaN or infinite (and
+    negative for the latency); ``CanaryData.read_notes`` breaks the unusable ones down."""
     predictions_sorted: NDArray[np.float64] = field(repr=False)
     recent_sorted: NDArray[np.float64] = field(repr=False)
 
@@ -177,7 +183,8 @@ class CanaryData:
 
     ``salt_mismatched_units`` counts units logged under a variant their salt bucket does not
     give (None without a salt). ``variant_note`` says how control and treatment were chosen
-    when neither was named.
+    when neither was named. ``read_notes`` holds values left out of figures (infinite
+    predictions, negative latencies ...) and what reading assumed.
     """
 
     rows: int
@@ -194,6 +201,7 @@ class CanaryData:
     variant_note: str | None = None
     pre_period: PrePeriod | None = None
     timeline: Timeline | None = None
+    read_notes: ReadNotes = field(default_factory=ReadNotes)
 
     @property
     def analysed_units(self) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from abtool.aggregates.hygiene import ReadNotes
+
 STEPS = 20
 
 
@@ -48,3 +50,4 @@ class InterleaveData:
     assumed: dict[str, int] = field(default_factory=dict)
     steps: list[PreferenceStep] = field(default_factory=list)
     """Cumulative wins at about ``STEPS`` evenly spaced session counts, the last at all."""
+    read_notes: ReadNotes = field(default_factory=ReadNotes)

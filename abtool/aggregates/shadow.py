@@ -8,12 +8,17 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from abtool.aggregates.hygiene import ReadNotes
 from abtool.results.shadow import SegmentDisagreement
 
 
 @dataclass(frozen=True)
 class ShadowRequest:
-    """What to aggregate: the decision threshold, segments and time window."""
+    """What to aggregate: the decision threshold, segments and time window.
+
+    ``time_unit`` reads an epoch-number time column (``auto``: by magnitude; see
+    :mod:`abtool.engines.polars.timecol`).
+    """
 
     threshold: float
     segments: tuple[str, ...] | None
@@ -21,6 +26,7 @@ class ShadowRequest:
     min_segment_rows: int
     since: datetime | None = None
     until: datetime | None = None
+    time_unit: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,9 @@ class ShadowData:
         primary_sorted: valid primary scores, ascending (score mode).
         shadow_sorted: valid shadow scores, ascending (score mode).
         label_counts: label mode: (labels, primary counts, shadow counts) under "labels".
+        read_notes: values left out of figures (latencies) and what reading assumed.
+        dropped_copies: rows dropped as identical copies of a request (in ``rows`` and
+            ``excluded``, not in ``shadow_errors``).
     """
 
     mode: str
@@ -55,3 +64,5 @@ class ShadowData:
     primary_sorted: NDArray[np.float64] = field(repr=False)
     shadow_sorted: NDArray[np.float64] = field(repr=False)
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = field(default_factory=dict)
+    read_notes: ReadNotes = field(default_factory=ReadNotes)
+    dropped_copies: int = 0

@@ -61,10 +61,14 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: the single place where errors become exit codes."""
+    from abtool.outputs import recording
+
     try:
         # standalone_mode=False hands usage errors to this edge instead of printing Typer's
-        # multi-line usage block, and returns the exit code of typer.Exit.
-        code = app(args=argv, prog_name="abtool", standalone_mode=False)
+        # multi-line usage block, and returns the exit code of typer.Exit. Files read while
+        # recording are never overwritten by an output of the run.
+        with recording():
+            code = app(args=argv, prog_name="abtool", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except AbtoolError as exc:
         sys.stderr.write(f"abtool: error: {exc.message}\n")

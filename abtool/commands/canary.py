@@ -8,6 +8,7 @@ from typing import Any
 from abtool.commands.common import (
     inference_option,
     since_option,
+    time_unit_option,
     tuning_units_option,
     until_option,
 )
@@ -44,6 +45,11 @@ class CanaryColumns:
     prediction: str = column("prediction", "--prediction-col", "Model prediction (score).")
     latency: str = column("latency_ms", "--latency-col", "Latency (ms).")
     error: str = column("error", "--error-col", "Error flag (bool, code or message).")
+    request: str = column(
+        "request_id",
+        "--request-col",
+        "Request id column (if present): identical duplicate rows are dropped, counted.",
+    )
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ class CanaryOptions:
     )
     since: str | None = since_option()
     until: str | None = until_option()
+    time_unit: str = time_unit_option()
 
 
 @dataclass(frozen=True)

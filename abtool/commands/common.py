@@ -51,3 +51,17 @@ def tuning_units_option() -> Any:
         "total fits best (sample-size prints it).",
         range=AT_LEAST_ONE,
     )
+
+
+TIME_UNITS = ("auto", "s", "ms", "us", "ns")
+
+
+def time_unit_option() -> Any:
+    """``--time-unit``: how an epoch-number time column is read."""
+    return option(
+        "auto",
+        "--time-unit",
+        "Unit of a time column holding epoch numbers; auto decides by magnitude and says so "
+        "in the warnings.",
+        choices=TIME_UNITS,
+    )

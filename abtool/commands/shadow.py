@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abtool.commands.common import since_option, until_option
+from abtool.commands.common import since_option, time_unit_option, until_option
 from abtool.reports.result import SHADOW_VERDICTS, Consequence
 from abtool.spec import (
     AT_LEAST_ONE,
@@ -40,6 +40,11 @@ class ShadowColumns:
     shadow_error: str = column(
         "shadow_error", "--error-col", "Shadow error flag (bool, code or message)."
     )
+    request: str = column(
+        "request_id",
+        "--request-col",
+        "Request id column (if present): identical duplicate rows are dropped, counted.",
+    )
     id_columns: tuple[str, ...] = column_list(
         ("request_id",), "--id-col", "Id columns never used as segments (repeatable)."
     )
@@ -67,6 +72,7 @@ class ShadowOptions:
     )
     since: str | None = since_option()
     until: str | None = until_option()
+    time_unit: str = time_unit_option()
     histogram_bins: int = 10
 
 

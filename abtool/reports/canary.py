@@ -231,6 +231,7 @@ def _request(
         covariate=options.covariate,
         bucket="auto" if options.bucket == "none" else options.bucket,
         timeline=options.bucket != "none",
+        time_unit=options.time_unit,
     )
 
 

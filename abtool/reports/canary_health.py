@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from abtool.aggregates.canary import CanaryData
 from abtool.commands.canary import CanaryOptions, CanaryThresholds
 from abtool.reports.canary_timeline import health_timeline
+from abtool.reports.hygiene import excluded_values
 from abtool.reports.result import Check
 from abtool.results.canary import (
     Health,
@@ -52,6 +53,7 @@ def health(data: CanaryData) -> Health:
         rows=data.rows,
         excluded_rows=sum(data.excluded.values()),
         excluded_reasons=data.excluded,
+        excluded_values=excluded_values(data.read_notes),
         time_start=data.time_min,
         time_end=data.time_max,
         duration_hours=duration,

@@ -8,6 +8,7 @@ from abtool.aggregates.canary import CanaryData
 from abtool.commands.canary import CanaryOptions
 from abtool.commands.guardrails import parse_guardrail
 from abtool.reports.canary_checks import signed_percent
+from abtool.reports.hygiene import read_warnings
 from abtool.reports.result import Check, Consequence
 from abtool.results.canary import CanaryStats
 
@@ -28,9 +29,10 @@ def canary_warnings(
     for variant in (data.control, data.treatment):
         for column, n in variant.missing.items():
             warnings.append(
-                f"{n:,} {variant.name} rows with a null {column} left out of the figures "
-                f"that use '{column}'"
+                f"{n:,} {variant.name} rows with a null or unusable {column} left out of the "
+                f"figures that use '{column}'"
             )
+    warnings += read_warnings(data.read_notes)
     if data.inconsistent_units:
         warnings.append(
             f"{data.inconsistent_units:,} unit(s) with {data.inconsistent_rows:,} rows were logged "
@@ -56,8 +58,8 @@ def canary_warnings(
     for entry in [metric, *stats.secondary_metrics] if metric else []:
         if entry.missing_rows:
             warnings.append(
-                f"metric '{entry.name}': {entry.missing_rows:,} rows with a null or NaN "
-                "value left out of it"
+                f"metric '{entry.name}': {entry.missing_rows:,} rows with a null, NaN or "
+                "infinite value left out of it"
             )
     for column, entries in stats.segments.items():
         for segment in entries:

@@ -16,6 +16,7 @@ from abtool.commands.interleave import (
     InterleaveThresholds,
 )
 from abtool.engines import Engine, LogInput, open_log
+from abtool.reports.hygiene import read_warnings
 from abtool.reports.intervals import interval_label
 from abtool.reports.result import (
     PREFERENCE_VERDICTS,
@@ -299,6 +300,7 @@ def _reasons(
 def _warnings(data: InterleaveData) -> list[str]:
     warnings = [f"excluded {n:,} session(s) with {reason}" for reason, n in data.excluded.items()]
     warnings += [f"{n:,} row(s) with {what}" for what, n in data.assumed.items()]
+    warnings += read_warnings(data.read_notes)
     if data.unbalanced_sessions:
         # Team-draft never lets the teams differ by more than one item in a list.
         warnings.append(

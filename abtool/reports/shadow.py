@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.engines import Engine, LogInput, open_log
+from abtool.reports.hygiene import check_decision_threshold, excluded_values, read_warnings
 from abtool.reports.result import (
     Check,
     Consequence,
@@ -76,9 +77,15 @@ def shadow_report(
         min_segment_rows=options.min_segment_rows,
         since=parse_time(options.since, "--since"),
         until=parse_time(options.until, "--until"),
+        time_unit=options.time_unit,
     )
     log = open_log(data, engine)
     aggregates = log.shadow(columns, request, progress)
+    threshold_warnings = []
+    if aggregates.mode == "score":
+        threshold_warnings = check_decision_threshold(
+            options.threshold, aggregates.primary_sorted, aggregates.shadow_sorted
+        )
     if progress:
         progress("Comparing prediction distributions")
     stats = _statistics(aggregates, options)
@@ -89,7 +96,7 @@ def shadow_report(
         verdict=decide(checks, SPEC.verdicts),
         checks=checks,
         stats=stats,
-        warnings=_warnings(aggregates, columns, options),
+        warnings=_warnings(aggregates, columns, options) + threshold_warnings,
         inputs=Inputs(list(log.paths), log.files, aggregates.rows),
         reasons=failing_messages(checks, *Consequence) or ["every check passed"],
     )
@@ -142,9 +149,13 @@ def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
         segments=data.segments,
         latency={role: LatencyQuantiles(**q) for role, q in data.latency.items()},
         shadow_error_rate=(
-            data.shadow_errors / data.rows if data.shadow_errors is not None else None
+            # identical copies of a request were dropped: the rate is per request served
+            data.shadow_errors / (data.rows - data.dropped_copies)
+            if data.shadow_errors is not None
+            else None
         ),
         shadow_errors=data.shadow_errors,
+        excluded_values=excluded_values(data.read_notes),
         **distribution,
     )
 
@@ -210,7 +221,7 @@ def _checks(
     latency = stats.latency
     if "primary" in latency and "shadow" in latency:
         base, cand = latency["primary"].p99_ms, latency["shadow"].p99_ms
-        ratio = cand / base if base > 0 else float("inf")
+        ratio = cand / base if base > 0 else (1.0 if cand == 0 else float("inf"))
         checks.append(
             SPEC.make_check(
                 "latency_p99",
@@ -248,6 +259,7 @@ def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) 
                 f"segment '{segment}': {n:,} value(s) with fewer than "
                 f"{options.min_segment_rows} rows not ranked"
             )
+    warnings += read_warnings(data.read_notes)
     if data.mode == "label":
         warnings.append(
             f"'{columns.primary}' and '{columns.shadow}' are class labels: agreement is the "

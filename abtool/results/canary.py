@@ -46,6 +46,9 @@ class Health(Record):
     time_end: datetime | None
     duration_hours: float | None
     variants: Variants
+    excluded_values: dict[str, int] | None = optional_key()
+    """Values left out of the figures that use them (not whole rows), by reason: infinite
+    predictions or metric values, infinite or negative latencies."""
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,9 @@ class ShadowStats(Record):
     """Everything shadow-report measured (the JSON ``stats`` object).
 
     ``decision_threshold``, ``predictions`` and ``histogram`` exist for scores, ``labels`` for
-    class labels.
+    class labels. ``excluded_values`` (present when any) counts latency values left out of
+    the quantiles by reason (null or NaN, infinite, negative); whole rows left out of the
+    comparison are in ``excluded_reasons``.
     """
 
     rows: int
@@ -80,6 +82,7 @@ class ShadowStats(Record):
     latency: dict[str, LatencyQuantiles]
     shadow_error_rate: float | None
     shadow_errors: int | None
+    excluded_values: dict[str, int] | None = optional_key()
     decision_threshold: float | None = optional_key()
     predictions: dict[str, PredictionSummary] | None = optional_key()
     histogram: Histogram | None = optional_key()

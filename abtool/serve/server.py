@@ -52,7 +52,7 @@ ListGates = Callable[[Path], list[dict[str, Any]]]
 ERROR_VERDICT = "ERROR"
 # The verdicts for which each webhook endpoint answers 200.
 HOOKS: dict[str, tuple[str, ...]] = {
-    "promote": ("PROMOTE", "GO"),
+    "promote": ("PROMOTE", "GO", "WINNER"),
     "rollback": ("ROLLBACK", "NO_GO"),
 }
 MAX_BODY_BYTES = 64 * 1024

@@ -27,8 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.canary import CanaryData, CanaryRequest, MetricData, PrePeriod
-from abtool.assignment import in_treatment
+from abtool.aggregates.canary import CanaryData, CanaryRequest, MetricData
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary_buckets import (
     BUCKET,
@@ -36,15 +35,11 @@ from abtool.engines.polars.canary_buckets import (
     choose_buckets,
     unit_bucket_table,
 )
-from abtool.engines.polars.canary_pre import (
-    PRE,
-    covariate_sums,
-    pre_period_table,
-    with_covariates,
-)
+from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
 from abtool.engines.polars.canary_units import (
     MIXED,
     metric_kinds,
+    salt_mismatches,
     segment_table,
     segments_of,
     unit_sums,
@@ -60,7 +55,9 @@ from abtool.engines.polars.canary_variants import (
     variant_figures,
     variant_summary,
 )
-from abtool.engines.polars.schema import Kind, optional, require
+from abtool.engines.polars.duplicates import drop_duplicate_requests
+from abtool.engines.polars.hygiene import prepared, read_notes, value_counts
+from abtool.engines.polars.schema import Kind, optional, require, require_columns
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
@@ -88,8 +85,16 @@ def aggregate_canary(
         InputError: a required column is missing or mistyped, the log is empty, or the
             variants cannot be resolved.
     """
+    source = prepared(
+        source,
+        time=columns.time,
+        time_unit=request.time_unit,
+        ids=[columns.unit, columns.request],
+    )
     schema = _check_schema(source, columns, request)
     needed = [columns.time, columns.unit, columns.variant, *request.metrics, *request.segments]
+    request_col = columns.request if columns.request in source.schema else None
+    needed += [request_col] if request_col is not None else []
     optional_columns = (
         (columns.prediction, schema.prediction),
         (columns.latency, schema.latency),
@@ -106,6 +111,13 @@ def aggregate_canary(
     window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
+    scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
+    dropped = duplicates.dropped if duplicates is not None else 0
+    if dropped:
+        assert duplicates is not None
+        excluded_copies = {duplicates.excluded_reason: dropped}
+    else:
+        excluded_copies = {}
 
     if progress:
         progress(f"Scanning {len(source.files)} file(s) for variants")
@@ -135,22 +147,23 @@ def aggregate_canary(
     # Sorted by unit: group_by returns units in a varying order, and the order of the
     # per-unit arrays changes the last digits of the sums the statistics take.
     consistent = units.filter(~pl.col(MIXED)).sort(columns.unit)
-    pre_period = None
-    if request.pre_log is not None or request.pre_until is not None:
-        if progress:
-            progress("Reading the pre-period")
-        table, pre_period = pre_period_table(
-            source, columns.unit, columns.time, source.schema[columns.unit],
-            list(request.metrics), request,
-        )  # fmt: skip
-        consistent = with_covariates(consistent, table, columns.unit)
-    elif own_rows_covariate is not None:
-        pre_period = PrePeriod("experiment rows", first.rows, request.covariate, request.metrics)
+    consistent, pre_period = with_pre_period(
+        source, consistent, columns.unit, columns.time, request, first.rows, progress
+    )
     summary, p99 = variant_figures(
         scanned, frame, source.name, columns, schema.time, schema.prediction is not None,
         schema.latency is not None, request.recent_window, names, passes.summary,
         (BUCKET, buckets.count) if buckets is not None else None, progress,
     )  # fmt: skip
+    unusable = value_counts(
+        frame,
+        {
+            **({columns.prediction: schema.prediction} if schema.prediction else {}),
+            **schema.metrics,
+        },
+        (columns.latency, schema.latency) if schema.latency is not None else None,
+        source.name,
+    )
     variants = [
         variant_data(
             name,
@@ -193,8 +206,8 @@ def aggregate_canary(
             columns.unit, schema.error is not None, p99,
         )  # fmt: skip
     return CanaryData(
-        rows=first.rows,
-        excluded=first.excluded,
+        rows=first.rows + dropped,
+        excluded={**first.excluded, **excluded_copies},
         time_min=min(times) if times else None,
         time_max=max(times) if times else None,
         control=variants[0],
@@ -203,10 +216,15 @@ def aggregate_canary(
         inconsistent_rows=int(inconsistent["rows"].sum()) if inconsistent.height else 0,
         metrics=metrics,
         segments=segments,
-        salt_mismatched_units=_salt_mismatches(consistent, columns.unit, request),
+        salt_mismatched_units=salt_mismatches(consistent, columns.unit, request),
         variant_note=first.note,
         pre_period=pre_period,
         timeline=timeline,
+        read_notes=read_notes(
+            source,
+            excluded_values=unusable,
+            notes=[duplicates.note if duplicates is not None else None],
+        ),
     )
 
 
@@ -217,12 +235,23 @@ def _covariate_on_experiment(request: CanaryRequest) -> bool:
 
 def _check_schema(source: LogSource, columns: CanaryColumns, request: CanaryRequest) -> _Schema:
     schema, name = source.schema, source.name
+    require_columns(
+        schema,
+        name,
+        {
+            columns.time: "--time-col",
+            columns.unit: "--unit",
+            columns.variant: "--variant-col",
+            **{metric: "--metric" for metric in request.metrics},
+            **{segment: "--segment" for segment in request.segments},
+        },
+    )
     time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
-    require(schema, name, columns.unit, Kind.ANY, "--unit")
+    require(schema, name, columns.unit, Kind.KEY, "--unit")
     require(schema, name, columns.variant, Kind.LABEL, "--variant-col")
     metrics = {m: require(schema, name, m, Kind.NUMBER, "--metric") for m in request.metrics}
     for segment in request.segments:
-        require(schema, name, segment, Kind.ANY, "--segment")
+        require(schema, name, segment, Kind.SEGMENT, "--segment")
     covariate = None
     if _covariate_on_experiment(request):
         assert request.covariate is not None
@@ -362,18 +391,3 @@ def _second_pass(
         buckets=bucket_table,
         unit_buckets=tables[0] if bucketed and primary is not None else None,
     )
-
-
-def _salt_mismatches(
-    consistent: pl.DataFrame, unit_column: str, request: CanaryRequest
-) -> int | None:
-    """Units logged under a variant their md5 bucket of ``salt`` does not give."""
-    if request.salt is None:
-        return None
-    salt, share = request.salt, request.treatment_share
-    wrong = 0
-    for role in ROLES:
-        ids = consistent.filter(is_role(role))[unit_column].to_list()
-        treated = role == "treatment"
-        wrong += sum(in_treatment(salt, u, share) != treated for u in ids)
-    return wrong

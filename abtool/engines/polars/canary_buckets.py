@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from abtool.aggregates.canary import Timeline, UnitBuckets, VariantBuckets
 from abtool.engines.polars.canary_variants import TREATED
-from abtool.engines.polars.schema import missing_value
+from abtool.engines.polars.hygiene import unusable_number
 from abtool.errors import UsageError
 
 BUCKET = "__bucket"
@@ -89,7 +89,7 @@ def unit_bucket_table(
     frame: pl.LazyFrame, unit: str, metric: str, dtype: pl.DataType
 ) -> pl.LazyFrame:
     """The primary metric's sums per (unit, bucket) where the unit has a value."""
-    valid = ~missing_value(metric, dtype)
+    valid = ~unusable_number(metric, dtype)  # as the unit table's sums: finite values only
     return (
         frame.filter(valid & pl.col(BUCKET).is_not_null())
         .group_by(unit, BUCKET)

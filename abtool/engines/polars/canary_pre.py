@@ -16,10 +16,13 @@ a unit without a covariate value gets 0 and counts as having no pre-period data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from abtool.aggregates.canary import CanaryRequest, PrePeriod
-from abtool.engines.polars.schema import Kind, missing_value, optional, require
+from abtool.engines.polars.hygiene import finite_float, prepared, unusable_number
+from abtool.engines.polars.schema import Kind, optional, require
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
@@ -40,19 +43,20 @@ def pre_y(metric: str) -> str:
 
 def covariate_sums(column: str, dtype: pl.DataType, metric: str) -> list[pl.Expr]:
     """Per-unit sum and rows with a value of ``column``, named for ``metric``."""
-    valid = ~missing_value(column, dtype)
+    valid = ~unusable_number(column, dtype)  # finite values, as the metric's own sums
     return [
-        pl.col(column).cast(pl.Float64).fill_nan(None).sum().alias(pre_x(metric)),
+        finite_float(column).sum().alias(pre_x(metric)),
         valid.sum().cast(pl.Float64).alias(pre_y(metric)),
     ]
 
 
-def _pre_source(source: LogSource, request: CanaryRequest) -> tuple[LogSource, str]:
+def _pre_source(source: LogSource, request: CanaryRequest, unit: str) -> tuple[LogSource, str]:
     if request.pre_log is not None:
         pre = getattr(request.pre_log, "source", None)
         if not isinstance(pre, LogSource):
             raise InputError("--covariate-log must be opened by the engine that reads the log")
-        return pre, f"covariate log {', '.join(pre.paths)}"
+        # Read as the log is: empty ids are none (its time column is not needed).
+        return prepared(pre, ids=[unit]), f"covariate log {', '.join(pre.paths)}"
     assert request.pre_until is not None
     return source, f"rows before {request.pre_until.isoformat()}"
 
@@ -71,9 +75,9 @@ def pre_period_table(
         InputError: the pre-period lacks the unit column or the ``--covariate`` column, or
             cannot be read.
     """
-    pre, described = _pre_source(source, request)
+    pre, described = _pre_source(source, request, unit)
     schema = pre.schema
-    require(schema, pre.name, unit, Kind.ANY, "--unit")
+    require(schema, pre.name, unit, Kind.KEY, "--unit")
     if request.covariate is not None:
         require(schema, pre.name, request.covariate, Kind.NUMBER, "--covariate")
     dtypes = {
@@ -106,3 +110,29 @@ def with_covariates(units: pl.DataFrame, table: pl.DataFrame, unit: str) -> pl.D
     joined = units.join(table, on=unit, how="left")
     names = [c for c in table.columns if c != unit]
     return joined.with_columns(pl.col(names).fill_null(0.0))
+
+
+def with_pre_period(
+    source: LogSource,
+    consistent: pl.DataFrame,
+    unit: str,
+    time: str,
+    request: CanaryRequest,
+    rows: int,
+    progress: Callable[[str], None] | None,
+) -> tuple[pl.DataFrame, PrePeriod | None]:
+    """The unit table with each metric's covariate sums, and where they came from.
+
+    A covariate log or a ``pre_until`` split is read here; a per-row covariate without a
+    pre-period was summed with the unit table already (its columns carry the same names).
+    """
+    if request.pre_log is not None or request.pre_until is not None:
+        if progress:
+            progress("Reading the pre-period")
+        table, pre_period = pre_period_table(
+            source, unit, time, source.schema[unit], list(request.metrics), request
+        )
+        return with_covariates(consistent, table, unit), pre_period
+    if request.covariate is not None:
+        return consistent, PrePeriod("experiment rows", rows, request.covariate, request.metrics)
+    return consistent, None

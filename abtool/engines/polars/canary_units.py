@@ -11,18 +11,19 @@ from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.canary import SegmentData, UnitSums
+from abtool.aggregates.canary import CanaryRequest, SegmentData, UnitSums
+from abtool.assignment import in_treatment
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.canary_variants import TREATED, is_role
-from abtool.engines.polars.schema import missing_value
+from abtool.engines.polars.canary_variants import ROLES, TREATED, is_role
+from abtool.engines.polars.hygiene import finite_float, unusable_number
 
 MIXED = "__mixed"
 
 
 def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
-    valid = ~missing_value(metric, dtype)
+    valid = ~unusable_number(metric, dtype)
     return [
-        pl.col(metric).cast(pl.Float64).fill_nan(None).sum().alias(f"{metric}__x"),
+        finite_float(metric).sum().alias(f"{metric}__x"),
         valid.sum().alias(f"{metric}__y"),
     ]
 
@@ -42,7 +43,7 @@ def unit_table(
         *(extra or []),
     ]
     for metric, dtype in metric_dtypes.items():
-        valid = ~missing_value(metric, dtype)
+        valid = ~unusable_number(metric, dtype)
         value = pl.col(metric).cast(pl.Float64)
         aggregations += _metric_sums(metric, dtype)
         # Per-unit counts of values other than 0/1 and of missing values: summed over the
@@ -117,3 +118,18 @@ def segments_of(
         )
         for value, rows in ordered.iter_rows()
     ]
+
+
+def salt_mismatches(
+    consistent: pl.DataFrame, unit_column: str, request: CanaryRequest
+) -> int | None:
+    """Units logged under a variant their md5 bucket of ``salt`` does not give."""
+    if request.salt is None:
+        return None
+    salt, share = request.salt, request.treatment_share
+    wrong = 0
+    for role in ROLES:
+        ids = consistent.filter(is_role(role))[unit_column].to_list()
+        treated = role == "treatment"
+        wrong += sum(in_treatment(salt, u, share) != treated for u in ids)
+    return wrong

@@ -8,6 +8,7 @@ all come from that one read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,12 @@ from numpy.typing import NDArray
 
 from abtool.aggregates.canary import VariantData
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.schema import error_flag, missing_value
+from abtool.engines.polars.hygiene import (
+    blank_non_finite,
+    blank_unusable_latency,
+    unusable_latency,
+)
+from abtool.engines.polars.schema import error_flag
 from abtool.engines.polars.source import owned_column, owned_columns
 from abtool.errors import InputError
 from abtool.stats.descriptive import quantiles_ignoring_nan
@@ -158,8 +164,8 @@ def variant_summary(
     if latency_dtype is not None:
         # The quantiles come from each variant's column (see aggregate_canary): a quantile
         # inside this streaming group-by held the whole column and more (2.3 GB at 50M rows).
-        valid = ~missing_value(columns.latency, latency_dtype)
-        aggregations.append((~valid).sum().alias(f"missing:{columns.latency}"))
+        unusable = unusable_latency(columns.latency, latency_dtype)
+        aggregations.append(unusable.sum().alias(f"missing:{columns.latency}"))
     return frame.group_by(*by).agg(aggregations)
 
 
@@ -203,6 +209,7 @@ def variant_rows(
     empty = np.empty(0, dtype=np.float64)
     if not has_prediction:
         return figures, (empty, empty)
+    blank_non_finite(values)  # ±inf is left out with the missing values
     valid = ~np.isnan(values)  # nulls arrive as NaN
     valid_rows = int(np.count_nonzero(valid))
     figures["missing_prediction"] = len(values) - valid_rows
@@ -236,6 +243,7 @@ def latency_quantiles(
     if buckets is not None:
         exprs.append(pl.col(buckets[0]).fill_null(-1))
     latency, treated, *index = owned_columns(frame, exprs, name, rows)
+    blank_unusable_latency(latency)
     by_bucket = None
     if buckets is not None:
         by_bucket = bucket_p99(latency, treated, index[0], buckets[1])
@@ -309,7 +317,11 @@ def variant_data(
 
 
 def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    """A figure as a float; None when it is missing or not finite (no usable value)."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
 
 
 def variant_figures(

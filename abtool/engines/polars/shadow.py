@@ -16,7 +16,26 @@ from numpy.typing import NDArray
 
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
-from abtool.engines.polars.schema import Kind, error_flag, is_text, missing_value, optional, require
+from abtool.engines.polars.duplicates import drop_duplicate_requests
+from abtool.engines.polars.hygiene import (
+    blank_non_finite,
+    blank_unusable_latency,
+    first_reason,
+    infinite,
+    latency_reasons,
+    named_counts,
+    prepared,
+    read_notes,
+)
+from abtool.engines.polars.schema import (
+    Kind,
+    error_flag,
+    is_text,
+    missing_value,
+    optional,
+    require,
+    require_columns,
+)
 from abtool.engines.polars.source import LogSource, collect_each, owned_column, time_filter
 from abtool.errors import InputError
 from abtool.results.shadow import SegmentDisagreement
@@ -32,6 +51,7 @@ def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> 
         columns.primary,
         columns.shadow,
         columns.shadow_error,
+        columns.request,
         *columns.id_columns,
     }
     return [
@@ -58,7 +78,18 @@ def aggregate_shadow(
         InputError: a required column is missing or mistyped, the log (after --since/--until)
             is empty, or no row has both predictions.
     """
+    source = prepared(source, time=columns.time, time_unit=request.time_unit, ids=[columns.request])
     schema, name = source.schema, source.name
+    require_columns(
+        schema,
+        name,
+        {
+            columns.time: "--time-col",
+            columns.primary: "--primary-col",
+            columns.shadow: "--shadow-col",
+            **{segment: "--segment" for segment in request.segments or ()},
+        },
+    )
     threshold = request.threshold
     top, min_segment_rows = request.top, request.min_segment_rows
     time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
@@ -78,10 +109,12 @@ def aggregate_shadow(
     segments = (
         list(request.segments)
         if request.segments is not None
-        else default_segments(schema, columns)
+        else default_segments(
+            {k: v for k, v in schema.items() if k not in source.partition_keys}, columns
+        )
     )
     for segment in segments:
-        require(schema, name, segment, Kind.ANY, "--segment")
+        require(schema, name, segment, Kind.SEGMENT, "--segment")
 
     needed = [columns.time, columns.primary, columns.shadow, *segments]
     latency_cols = {
@@ -92,16 +125,32 @@ def aggregate_shadow(
     needed += list(latency_cols.values())
     if error_dtype is not None:
         needed.append(columns.shadow_error)
+    request_col = columns.request if columns.request in schema else None
+    if request_col is not None:
+        needed.append(request_col)
 
     frame = source.scan(needed)
     window = time_filter(columns.time, time_dtype, request.since, request.until)
     if window is not None:
         frame = frame.filter(window)
+    frame, duplicates = drop_duplicate_requests(frame, request_col, name)
 
     p_missing = missing_value(columns.primary, primary_dtype)
     s_missing = missing_value(columns.shadow, shadow_dtype)
     t_missing = pl.col(columns.time).is_null()
-    valid = ~(p_missing | s_missing | t_missing)
+    reasons = [
+        (f"null {columns.time}", t_missing),
+        (f"null or NaN {columns.primary}", p_missing),
+        (f"null or NaN {columns.shadow}", s_missing),
+        (f"infinite {columns.primary}", infinite(columns.primary, primary_dtype)),
+        (f"infinite {columns.shadow}", infinite(columns.shadow, shadow_dtype)),
+    ]
+    invalid, reason_counts = first_reason(reasons, "excl_")
+    valid = ~invalid
+    latency_checks = {
+        role: latency_reasons(col, latency_dtypes[role])  # type: ignore[arg-type]
+        for role, col in latency_cols.items()
+    }
     p, s = pl.col(columns.primary), pl.col(columns.shadow)
     if mode == "score":
         disagreement = (p - s).abs()
@@ -115,8 +164,8 @@ def aggregate_shadow(
         pl.len().alias("rows"),
         valid.sum().alias("valid_rows"),
         t_missing.sum().alias("excl_time"),
-        (p_missing & ~t_missing).sum().alias("excl_primary"),
-        (s_missing & ~p_missing & ~t_missing).sum().alias("excl_shadow"),
+        *reason_counts,
+        *[c for role, r in latency_checks.items() for c in first_reason(r, f"{role}_")[1]],
         when_valid.then(pl.col(columns.time)).min().alias("time_min"),
         when_valid.then(pl.col(columns.time)).max().alias("time_max"),
         when_valid.then(agree).sum().alias("agree_sum"),
@@ -138,14 +187,14 @@ def aggregate_shadow(
     if valid_rows == 0:
         raise InputError(
             f"{name}: no row has both '{columns.primary}' and '{columns.shadow}' "
-            f"(all {rows} rows are null or NaN in one of them)"
+            f"(all {rows} rows are null, NaN or infinite in one of them)"
         )
-    excluded = {
-        f"null {columns.time}": int(summary["excl_time"]),
-        f"null or NaN {columns.primary}": int(summary["excl_primary"]),
-        f"null or NaN {columns.shadow}": int(summary["excl_shadow"]),
+    excluded = named_counts(reasons, "excl_", summary)
+    if duplicates is not None and duplicates.dropped:
+        excluded[duplicates.excluded_reason] = duplicates.dropped
+    latency_excluded = {
+        role: named_counts(r, f"{role}_", summary) for role, r in latency_checks.items()
     }
-    excluded = {reason: n for reason, n in excluded.items() if n}
 
     segment_rows: dict[str, list[SegmentDisagreement]] = {}
     left_out: dict[str, int] = {}
@@ -214,9 +263,14 @@ def aggregate_shadow(
             [int(counts_s.get(x, 0)) for x in labels],
         )
 
+    # A model whose every latency is unusable has no quantiles: the check is skipped.
+    latency = {
+        role: q for role, q in latency.items() if sum(latency_excluded[role].values()) < rows
+    }
+    dropped = duplicates.dropped if duplicates is not None else 0
     return ShadowData(
         mode=mode,
-        rows=rows,
+        rows=rows + dropped,
         valid_rows=valid_rows,
         excluded=excluded,
         time_min=summary["time_min"],
@@ -230,6 +284,14 @@ def aggregate_shadow(
         primary_sorted=primary_sorted,
         shadow_sorted=shadow_sorted,
         label_counts=label_counts,
+        read_notes=read_notes(
+            source,
+            excluded_values={
+                k: n for counts in latency_excluded.values() for k, n in counts.items()
+            },
+            notes=[duplicates.note if duplicates is not None else None],
+        ),
+        dropped_copies=dropped,
     )
 
 
@@ -249,6 +311,7 @@ def _latency_quantiles(
     previous: Future[dict[str, float]] | None = None
     for role, col in latency_cols.items():
         values = owned_column(frame, pl.col(col).cast(pl.Float64), name, rows)
+        blank_unusable_latency(values)
         if previous is not None:
             previous.result()
         previous = pending[role] = worker.submit(quantiles_ignoring_nan, values, LATENCY_QUANTILES)
@@ -271,6 +334,8 @@ def _sorted_valid_pair(
     """
     first = owned_column(frame, primary.cast(pl.Float64), name, rows)
     second = owned_column(frame, shadow.cast(pl.Float64), name, rows)
+    blank_non_finite(first)
+    blank_non_finite(second)
     invalid = np.isnan(first)
     invalid |= np.isnan(second)
     if time_missing is not None:
