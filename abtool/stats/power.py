@@ -1,21 +1,31 @@
 """Sample size, minimum detectable effect and power for planning an experiment.
 
-Two-sample designs follow statsmodels' conventions so that answers agree with it:
-group 1 is the control with ``nobs1`` units and group 2 the treatment with
-``nobs2 = ratio * nobs1``.
+Two-sample designs are statsmodels' power classes: group 1 is the control with ``nobs1`` units
+and group 2 the treatment with ``nobs2 = ratio * nobs1``.
 
 * Normal power on a standardized effect (``NormalIndPower``), used with Cohen's h for
-  proportions: h = 2 asin(sqrt(p2)) - 2 asin(sqrt(p1)) (Cohen 1988, ch. 6).
+  proportions (``proportion_effectsize``): h = 2 asin(sqrt(p2)) - 2 asin(sqrt(p1))
+  (Cohen 1988, ch. 6).
 * Two-sample t-test power with the noncentral t (``TTestIndPower``, pooled df
   nobs1 + nobs2 - 2), used with d = mde / sd for continuous metrics and, as the
   "t-approx" method for proportions, with d = mde / sqrt(p (1 - p)).
-* The two-sided exact sign (binomial) test of a win rate against 1/2, for interleaving.
+* The two-sided exact sign (binomial) test of a win rate against 1/2, for interleaving, on
+  scipy's binomial distribution. No library searches its sample size: power saw-tooths in n
+  (Chernick & Liu 2002), so the smallest n that reaches a power is not the answer; the search
+  here is abtool's own.
 
 Two-sided power includes the (tiny) rejection probability in the wrong tail, as statsmodels
 does. Several treatments share one control with Bonferroni-adjusted alpha / K.
 
+The solvers invert statsmodels' power functions with scipy's ``brentq`` (Brent 1973) rather
+than calling ``solve_power``: statsmodels' root search stops at an absolute tolerance of 1e-5
+(too coarse for an effect size near 0.01, whose MDE would move in the fourth digit) and cannot
+be told otherwise, and it may fall back to ``fsolve``. Here the bracket starts at the normal
+closed form and the tolerances are set for the planning answers.
+
 References:
     Cohen, J. (1988). Statistical Power Analysis for the Behavioral Sciences, 2nd ed.
+    Brent, R. P. (1973). Algorithms for Minimization without Derivatives, ch. 4.
     Chernick, M. R., Liu, C. Y. (2002). The saw-toothed behavior of power versus sample size
     and software solutions: single binomial proportion using exact methods. The American
     Statistician 56(2), 149-155.
@@ -28,27 +38,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from abtool.stats.distributions import (
-    binom_cdf,
-    binom_sf,
-    brentq,
-    nct_cdf,
-    nct_sf,
-    norm_cdf,
-    norm_isf,
-    norm_sf,
-    t_isf,
-)
+from scipy import special, stats
+from scipy.optimize import brentq
+from statsmodels.stats.power import NormalIndPower, TTestIndPower
+from statsmodels.stats.proportion import proportion_effectsize
 
 Alternative = Literal["two-sided", "larger"]
 PowerFunction = Callable[[float, float, float, float, Alternative], float]
 
 MIN_NOBS1 = 2.0
 
+_NORMAL_IND_POWER = NormalIndPower()
+_TTEST_IND_POWER = TTestIndPower()
+
+
+def _norm_isf(q: float) -> float:
+    """The z with P(Z > z) = q (scipy ``ndtri``, accurate for small q)."""
+    return -float(special.ndtri(q))
+
 
 def cohens_h(p1: float, p2: float) -> float:
-    """Cohen's h of p2 against p1 (statsmodels ``proportion_effectsize(p2, p1)``)."""
-    return 2.0 * math.asin(math.sqrt(p2)) - 2.0 * math.asin(math.sqrt(p1))
+    """Cohen's h of p2 against p1: statsmodels ``proportion_effectsize(p2, p1)``."""
+    return float(proportion_effectsize(p2, p1))
 
 
 def proportion_for_h(p1: float, h: float) -> float | None:
@@ -71,12 +82,15 @@ def normal_power(
         ratio: treatment units per control unit.
         alternative: "two-sided" or "larger" (one-sided in the effect's direction).
     """
-    nobs = 1.0 / (1.0 / nobs1 + 1.0 / (nobs1 * ratio))
-    shift = effect_size * math.sqrt(nobs)
-    if alternative == "two-sided":
-        crit = norm_isf(alpha / 2.0)
-        return norm_sf(crit - shift) + norm_cdf(-crit - shift)
-    return norm_sf(norm_isf(alpha) - shift)
+    return float(
+        _NORMAL_IND_POWER.power(
+            effect_size=effect_size,
+            nobs1=nobs1,
+            alpha=alpha,
+            ratio=ratio,
+            alternative=alternative,
+        )
+    )
 
 
 def ttest_power(
@@ -91,19 +105,21 @@ def ttest_power(
         ratio: treatment units per control unit.
         alternative: "two-sided" or "larger".
     """
-    nobs2 = nobs1 * ratio
-    df = nobs1 + nobs2 - 2.0
-    nc = effect_size * math.sqrt(1.0 / (1.0 / nobs1 + 1.0 / nobs2))
-    if alternative == "two-sided":
-        crit = t_isf(alpha / 2.0, df)
-        return nct_sf(crit, df, nc) + nct_cdf(-crit, df, nc)
-    return nct_sf(t_isf(alpha, df), df, nc)
+    return float(
+        _TTEST_IND_POWER.power(
+            effect_size=effect_size,
+            nobs1=nobs1,
+            alpha=alpha,
+            ratio=ratio,
+            alternative=alternative,
+        )
+    )
 
 
 def _z_sum(alpha: float, power: float, alternative: Alternative) -> float:
     """z_(1-alpha[/2]) + z_power: the closed-form normal answer used as a starting point."""
     a = alpha / 2.0 if alternative == "two-sided" else alpha
-    return norm_isf(a) + norm_isf(1.0 - power)
+    return _norm_isf(a) + _norm_isf(1.0 - power)
 
 
 def solve_nobs1(
@@ -114,7 +130,20 @@ def solve_nobs1(
     ratio: float,
     alternative: Alternative,
 ) -> float:
-    """Control units (real-valued) at which the test reaches ``power``; at least MIN_NOBS1."""
+    """Control units (real-valued) at which the test reaches ``power``; at least MIN_NOBS1.
+
+    Args:
+        power_function: :func:`normal_power` or :func:`ttest_power`.
+        effect_size: standardized effect, > 0.
+        alpha: significance level of this comparison.
+        power: target power.
+        ratio: treatment units per control unit.
+        alternative: "two-sided" or "larger".
+
+    Raises:
+        ValueError: the effect size is not positive.
+        ArithmeticError: no sample size below 1e15 reaches the power.
+    """
     if effect_size <= 0.0:
         raise ValueError("effect size must be positive")
 
@@ -132,7 +161,7 @@ def solve_nobs1(
             raise ArithmeticError("no sample size reaches the requested power")
     if lo == MIN_NOBS1 and guess > 4 * MIN_NOBS1 and gap(guess * 0.9) < 0.0:
         lo = guess * 0.9
-    return brentq(gap, lo, hi, xtol=1e-9, rtol=1e-13)
+    return float(brentq(gap, lo, hi, xtol=1e-9, rtol=1e-13))
 
 
 def solve_effect_size(
@@ -143,7 +172,19 @@ def solve_effect_size(
     ratio: float,
     alternative: Alternative,
 ) -> float:
-    """Smallest standardized effect the test detects with ``power`` at ``nobs1`` control units."""
+    """Smallest standardized effect the test detects with ``power`` at ``nobs1`` control units.
+
+    Args:
+        power_function: :func:`normal_power` or :func:`ttest_power`.
+        nobs1: control units; the treatment has ``ratio * nobs1``.
+        alpha: significance level of this comparison.
+        power: target power (above the test's size).
+        ratio: treatment units per control unit.
+        alternative: "two-sided" or "larger".
+
+    Raises:
+        ArithmeticError: no effect size below 1e6 reaches the power.
+    """
 
     def gap(effect: float) -> float:
         return power_function(effect, nobs1, alpha, ratio, alternative) - power
@@ -157,10 +198,22 @@ def solve_effect_size(
         lo, hi = hi, hi * 2.0
         if hi > 1e6:
             raise ArithmeticError("no effect size reaches the requested power")
-    return brentq(gap, lo, hi, xtol=1e-14, rtol=1e-13)
+    return float(brentq(gap, lo, hi, xtol=1e-14, rtol=1e-13))
 
 
 # --- interleaving: the exact two-sided sign test -------------------------------------------
+
+
+def _binom_cdf(k: int, n: int, p: float) -> float:
+    return float(stats.binom.cdf(k, n, p))
+
+
+def _binom_sf(k: int, n: int, p: float) -> float:
+    return float(stats.binom.sf(k, n, p))
+
+
+def _binom_pmf(k: int, n: int, p: float) -> float:
+    return float(stats.binom.pmf(k, n, p))
 
 
 def sign_test_critical(sessions: int, alpha: float) -> int:
@@ -170,11 +223,11 @@ def sign_test_critical(sessions: int, alpha: float) -> int:
     ``min(k, n - k) <= c``: at p = 1/2 its p-value is twice the smaller tail.
     """
     half = alpha / 2.0
-    c = math.floor(sessions / 2.0 - norm_isf(half) * math.sqrt(sessions) / 2.0)
+    c = math.floor(sessions / 2.0 - _norm_isf(half) * math.sqrt(sessions) / 2.0)
     c = max(min(c, (sessions - 1) // 2), -1)
-    while c >= 0 and binom_cdf(c, sessions, 0.5) > half:
+    while c >= 0 and _binom_cdf(c, sessions, 0.5) > half:
         c -= 1
-    while c + 1 <= (sessions - 1) // 2 and binom_cdf(c + 1, sessions, 0.5) <= half:
+    while c + 1 <= (sessions - 1) // 2 and _binom_cdf(c + 1, sessions, 0.5) <= half:
         c += 1
     return c
 
@@ -184,7 +237,7 @@ def sign_test_power(win_rate: float, sessions: int, alpha: float) -> float:
     c = sign_test_critical(sessions, alpha)
     if c < 0:
         return 0.0
-    return binom_cdf(c, sessions, win_rate) + binom_sf(sessions - c - 1, sessions, win_rate)
+    return _binom_cdf(c, sessions, win_rate) + _binom_sf(sessions - c - 1, sessions, win_rate)
 
 
 @dataclass(frozen=True)
@@ -211,19 +264,24 @@ class SignTestSize:
 def sign_test_normal_sessions(win_rate: float, alpha: float, power: float) -> float:
     """Normal-approximation sessions: ((z_a/2 * 1/2 + z_b sqrt(p(1-p))) / (p - 1/2))^2."""
     g = abs(win_rate - 0.5)
-    num = norm_isf(alpha / 2.0) * 0.5 + norm_isf(1.0 - power) * math.sqrt(
+    num = _norm_isf(alpha / 2.0) * 0.5 + _norm_isf(1.0 - power) * math.sqrt(
         win_rate * (1.0 - win_rate)
     )
     return (num / g) ** 2
 
 
 class _BinomialTail:
-    """P(X <= k) and P(X = k) for X ~ Binomial(n, q), stepped in O(1) as n or k grows by one."""
+    """P(X <= k) and P(X = k) for X ~ Binomial(n, q), stepped in O(1) as n or k grows by one.
+
+    The scan below visits thousands of (n, k) pairs; one scipy call each would cost ~50 µs,
+    the recurrences a few hundred nanoseconds. They start from scipy's values and restart from
+    them whenever k leaves [0, n).
+    """
 
     def __init__(self, q: float, n: int, k: int) -> None:
         self.q = q
         self.n, self.k = n, k
-        self.cdf: float = binom_cdf(k, n, q)
+        self.cdf: float = _binom_cdf(k, n, q)
         self.pmf: float = _binom_pmf(k, n, q)
 
     def grow(self) -> None:
@@ -248,15 +306,8 @@ class _BinomialTail:
 
     def _reset(self, n: int, k: int) -> None:
         self.n, self.k = n, k
-        self.cdf = binom_cdf(k, n, self.q)
+        self.cdf = _binom_cdf(k, n, self.q)
         self.pmf = _binom_pmf(k, n, self.q)
-
-
-def _binom_pmf(k: int, n: int, q: float) -> float:
-    if k < 0 or k > n:
-        return 0.0
-    log_choose = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-    return math.exp(log_choose + k * math.log(q) + (n - k) * math.log1p(-q))
 
 
 def _sign_test_power_scan(win_rate: float, alpha: float, start: int) -> Iterator[tuple[int, float]]:
@@ -331,4 +382,4 @@ def sign_test_detectable_win_rate(sessions: int, alpha: float, power: float) -> 
 
     if gap(1.0 - 1e-12) < 0.0:
         return None
-    return brentq(gap, 0.5, 1.0 - 1e-12, xtol=1e-12, rtol=1e-13)
+    return float(brentq(gap, 0.5, 1.0 - 1e-12, xtol=1e-12, rtol=1e-13))
