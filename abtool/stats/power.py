@@ -105,7 +105,7 @@ def ttest_power(
         ratio: treatment units per control unit.
         alternative: "two-sided" or "larger".
     """
-    return float(
+    value = float(
         _TTEST_IND_POWER.power(
             effect_size=effect_size,
             nobs1=nobs1,
@@ -114,6 +114,25 @@ def ttest_power(
             alternative=alternative,
         )
     )
+    if math.isnan(value):
+        # statsmodels evaluates both tails with scipy's nctdtr, which returns NaN where a tail
+        # is below about 1e-10 (scipy issue 25470): the wrong tail once the noncentrality
+        # passes 2-10, the main one past ~35. scipy's survival function does not.
+        value = _ttest_power_by_sf(effect_size, nobs1, alpha, ratio, alternative)
+    return value
+
+
+def _ttest_power_by_sf(
+    effect_size: float, nobs1: float, alpha: float, ratio: float, alternative: Alternative
+) -> float:
+    """TTestIndPower's power with both tails as scipy ``nct.sf``: P(T < -c | nc) = sf(c, -nc)."""
+    nobs2 = nobs1 * ratio
+    df = nobs1 + nobs2 - 2.0
+    nc = effect_size * math.sqrt(1.0 / (1.0 / nobs1 + 1.0 / nobs2))
+    if alternative == "larger":
+        return float(stats.nct.sf(stats.t.isf(alpha, df), df, nc))
+    crit = stats.t.isf(alpha / 2.0, df)
+    return float(stats.nct.sf(crit, df, nc) + stats.nct.sf(crit, df, -nc))
 
 
 def _z_sum(alpha: float, power: float, alternative: Alternative) -> float:
