@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from abtool.reports.sample_size import SampleSizeOptions, sample_size_report
 from abtool.stats import power as pw
+from abtool.stats import sign_test_power as stp
 
 
 def _wrong_tail_bound(nc: float, crit: float, df: float) -> float:
@@ -192,7 +193,7 @@ def test_sign_test_critical_is_binomtest_rejection_edge(alpha: float) -> None:
 @pytest.mark.parametrize("q", [0.5, 0.55, 0.8])
 def test_binomial_tail_recurrences_follow_scipy(q: float) -> None:
     # 3,000 steps of n and k: rounding does not build up beyond 1e-12.
-    tail = pw._BinomialTail(q, 50, 20)
+    tail = stp._BinomialTail(q, 50, 20)
     for step in range(3_000):
         tail.grow()
         if step % 2 == 0:
@@ -203,7 +204,7 @@ def test_binomial_tail_recurrences_follow_scipy(q: float) -> None:
 
 
 def test_power_scan_equals_power_from_scipy_at_every_n() -> None:
-    scan = pw._sign_test_power_scan(0.56, 0.05, start=30)
+    scan = stp._sign_test_power_scan(0.56, 0.05, start=30)
     for n, value in (next(scan) for _ in range(1_500)):
         if n % 37 == 0:
             assert value == pytest.approx(pw.sign_test_power(0.56, n, 0.05), abs=1e-12)
