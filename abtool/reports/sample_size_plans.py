@@ -93,10 +93,14 @@ def cuped_plan(stats: dict[str, Any], o: SampleSizeOptions, factor: float) -> Cu
 def sequential_of(stats: dict[str, Any], cuped: CupedPlan | None) -> SequentialPlan:
     """The always-valid plan: its units (solving for n) or MDE, and the N* that fits."""
     fixed_total = cuped.n_total if cuped is not None and cuped.n_total else stats["n_total"]
+    power = stats["power"] if stats["solve_for"] != "power" else stats["power_at_n"]
+    # A solved power can round to 1 (or fall to alpha) at extreme designs; the sequential
+    # factor is then taken just inside (0, 1), where it is defined.
+    power = min(max(power, 1e-9), 1.0 - 1e-9)
     found = sequential_plan(
         max(1.0, float(fixed_total)),
         stats["alpha_adjusted"],
-        stats["power"] if stats["solve_for"] != "power" else stats["power_at_n"],
+        power,
         two_sided=stats["sided"] == "two",
     )
     if stats["solve_for"] == "n":
