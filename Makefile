@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck bench bench-large clean
+.PHONY: install demo test lint typecheck bench bench-large dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ bench: $(STAMP)
 
 bench-large: $(STAMP)
 	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000 --write-results
+
+# The wheel and sdist, built in an isolated environment: `pip install dist/*.whl` anywhere.
+DIST ?= dist
+dist: $(STAMP)
+	rm -rf $(DIST)
+	$(BIN)/python -m build --outdir $(DIST) .
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -34,6 +34,10 @@ _LAZY = {
     "InterleaveColumns": "abtool.commands.interleave",
     "InterleaveOptions": "abtool.commands.interleave",
     "InterleaveThresholds": "abtool.commands.interleave",
+    "bandit_report": "abtool.reports.bandit",
+    "BanditColumns": "abtool.commands.bandit",
+    "BanditOptions": "abtool.commands.bandit",
+    "BanditThresholds": "abtool.commands.bandit",
     "open_log": "abtool.engines",
     "team_draft": "abtool.interleaving",
     "balanced": "abtool.interleaving",
@@ -43,6 +47,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from abtool.commands.bandit import BanditColumns, BanditOptions, BanditThresholds
     from abtool.commands.canary import CanaryColumns, CanaryOptions, CanaryThresholds
     from abtool.commands.interleave import (
         InterleaveColumns,
@@ -55,6 +60,7 @@ if TYPE_CHECKING:
     from abtool.gate.policy import load_policy
     from abtool.gate.run import run_policy
     from abtool.interleaving import Interleaving, balanced, team_draft
+    from abtool.reports.bandit import bandit_report
     from abtool.reports.canary import canary_report
     from abtool.reports.interleave import interleave_report
     from abtool.reports.result import Check, Report, Verdict
@@ -62,6 +68,9 @@ if TYPE_CHECKING:
     from abtool.reports.shadow import shadow_report
 
 __all__ = [
+    "BanditColumns",
+    "BanditOptions",
+    "BanditThresholds",
     "CanaryColumns",
     "CanaryOptions",
     "CanaryThresholds",
@@ -78,6 +87,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "balanced",
+    "bandit_report",
     "canary_report",
     "interleave_report",
     "load_policy",

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from abtool.errors import AbtoolError, ConfigError
+from abtool.outputs import record_input
 from abtool.spec import CommandSpec, bound_limits, check_number
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into a one-line ConfigError."""
+    record_input(path)  # never overwritten by a report of this run
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)

@@ -14,7 +14,10 @@ class AbtoolError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
+        # One line, whatever a file or column name holds (newlines, escape sequences).
+        from abtool.escape import printable
+
+        super().__init__(" ".join(printable(message).split()))
         self.message = str(self.args[0])
 
 

@@ -43,22 +43,30 @@ def check_time(text: str) -> str:
 
 
 BUCKET_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+BUCKET_NAMES = {"hour": "1h", "day": "1d"}
+NO_BUCKETS = "none"
 
 
 def bucket_seconds(text: str) -> int:
-    """A time bucket such as ``15m``, ``1h``, ``6h`` or ``1d``, in seconds.
+    """A time bucket such as ``15m``, ``1h`` (``hour``), ``6h`` or ``1d`` (``day``), in
+    seconds.
 
     Raises:
-        ValueError: not a positive whole number followed by s, m, h or d.
+        ValueError: not a positive whole number followed by s, m, h or d, nor a name.
     """
     cleaned = text.strip().lower()
+    cleaned = BUCKET_NAMES.get(cleaned, cleaned)
     number, unit = cleaned[:-1], cleaned[-1:]
     if unit not in BUCKET_UNITS or not number.isdigit() or int(number) == 0:
-        raise ValueError(f"'{text}' is not a time bucket (e.g. 15m, 1h, 6h, 1d)")
+        raise ValueError(f"'{text}' is not a time bucket (e.g. 15m, 1h, 6h, 1d, hour, day, none)")
     return int(number) * BUCKET_UNITS[unit]
 
 
 def check_bucket(text: str) -> str:
-    """``text`` normalised (``1H`` -> ``1h``), once it is known to be a time bucket."""
-    bucket_seconds(text)
-    return text.strip().lower()
+    """``text`` normalised (``1H`` -> ``1h``, ``hour`` -> ``1h``), once it is known to be a
+    time bucket or ``none``."""
+    cleaned = text.strip().lower()
+    if cleaned == NO_BUCKETS:
+        return cleaned
+    bucket_seconds(cleaned)
+    return BUCKET_NAMES.get(cleaned, cleaned)

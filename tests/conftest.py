@@ -11,6 +11,9 @@ import pytest
 
 from abtool.cli import main
 
+# Fixtures of the S3 server and the Spark session live in their own modules.
+pytest_plugins = ["tests.s3_server", "tests.spark_fixtures"]
+
 
 @dataclass
 class CliResult:

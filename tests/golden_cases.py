@@ -97,6 +97,11 @@ _BAD_BR = {
     )
 }
 
+# The goldens were made by fixed-horizon tests with control v1 taken from the names' order:
+# these options ask for exactly that (the defaults are now sequential tests, and a control
+# guessed from the split is named in a warning).
+FIXED_CONTROL = ("--inference", "fixed", "--control", "v1")
+
 CASES = [
     Case("shadow_sample", ("shadow-report", f"{LOGS}/shadow_bad_br.parquet"), _BAD_BR),
     Case(
@@ -137,6 +142,7 @@ CASES = [
         (
             "canary-decide",
             _sample("canary.parquet"),
+            *FIXED_CONTROL,
             "--metric",
             "clicked",
             "--metric",
@@ -154,6 +160,7 @@ CASES = [
         (
             "canary-decide",
             _sample("canary.parquet"),
+            *FIXED_CONTROL,
             "--metric",
             "revenue",
             "--stage",
@@ -168,7 +175,15 @@ CASES = [
     ),
     Case(
         "canary_rollback",
-        ("canary-decide", f"{LOGS}/rb.parquet", "--metric", "clicked", "--stage", "5"),
+        (
+            "canary-decide",
+            f"{LOGS}/rb.parquet",
+            *FIXED_CONTROL,
+            "--metric",
+            "clicked",
+            "--stage",
+            "5",
+        ),
         {
             "rb.parquet": _simulate(
                 "canary",
@@ -185,7 +200,15 @@ CASES = [
     ),
     Case(
         "canary_hold_inconsistent",
-        ("canary-decide", f"{LOGS}/hold.parquet", "--metric", "clicked", "--stage", "20"),
+        (
+            "canary-decide",
+            f"{LOGS}/hold.parquet",
+            *FIXED_CONTROL,
+            "--metric",
+            "clicked",
+            "--stage",
+            "20",
+        ),
         {
             "hold.parquet": _simulate(
                 "canary",
@@ -204,13 +227,32 @@ CASES = [
     ),
     Case(
         "canary_no_metric_neutral",
-        ("canary-decide", f"{LOGS}/neutral.parquet", "--allow-neutral", "--stage", "5"),
+        (
+            "canary-decide",
+            f"{LOGS}/neutral.parquet",
+            *FIXED_CONTROL,
+            "--allow-neutral",
+            "--stage",
+            "5",
+        ),
         {"neutral.parquet": _simulate("canary", "--users", "4000", "--seed", "9")},
     ),
-    Case("interleave_sample", ("interleave-report", _sample("interleave.parquet"))),
+    Case(
+        "interleave_sample",
+        ("interleave-report", _sample("interleave.parquet"), "--inference", "fixed"),
+    ),
     Case(
         "interleave_nested",
-        ("interleave-report", f"{LOGS}/nested.parquet", "--a-name", "prod", "--bootstrap", "500"),
+        (
+            "interleave-report",
+            f"{LOGS}/nested.parquet",
+            "--a-name",
+            "prod",
+            "--bootstrap",
+            "500",
+            "--inference",
+            "fixed",
+        ),
         {
             "nested.parquet": _simulate(
                 "interleave", "--sessions", "3000", "--seed", "4", "--format", "nested"

@@ -2,10 +2,10 @@
 
 ``build_reports(folder)`` simulates small shadow, canary and interleaving logs, plants hostile
 values in their segment columns and team names, runs every command (and a gate policy over
-the logs) and returns each report's dictionary. ``with_time_series(reports, folder)`` adds the
-planned time-series keys (``docs/html-report.md``) that reports do not carry yet, computed here
-from the same logs, so the pages can be checked with every plot they will have (shadow-report
-carries its own: ``ecdf``, ``timeline``, per-segment ``agreement_rate`` and ``failed``).
+the logs) and returns each report's dictionary. canary-decide, interleave-report and
+shadow-report carry their time series themselves; ``with_time_series(reports, folder)`` adds
+the keys the other pages will read (``docs/html-report.md``), so those pages can be checked
+with every plot they will have.
 """
 
 from __future__ import annotations
@@ -99,6 +99,11 @@ def build_reports(folder: Path) -> dict[str, Any]:
     )
     _plant_hostile(shadow_log)
     _plant_hostile(canary_log)
+    bandit_log = folder / "bandit.parquet"
+    arms = {"v2": SCRIPT, "v3": QUOTES}  # hostile arm names reach labels, tables and JSON keys
+    pl.read_parquet(
+        Path(__file__).resolve().parents[1] / "sample_logs" / "bandit.parquet"
+    ).with_columns(pl.col("model_variant").replace(arms)).write_parquet(bandit_log)
     policy = folder / "policy.toml"
     policy.write_text(
         f'[[gate]]\nname = "shadow {SCRIPT}"\nkind = "shadow"\npaths = ["{shadow_log}"]\n'
@@ -117,73 +122,11 @@ def build_reports(folder: Path) -> dict[str, Any]:
         ),
         "interleave": abtool.interleave_report(interleave_log, b_name=IMG, bootstrap=2000),
         "sample_size": abtool.sample_size_report(baseline=0.12, mde_rel=0.05, daily_units=5000),
+        "bandit": abtool.bandit_report(
+            bandit_log, replay=True, context=["feature_1", "feature_2"], draws=20_000
+        ),
         "sample_size_interleaving": abtool.sample_size_report(kind="interleaving", win_rate=0.55),
         "gate": abtool.run_policy(load_policy(policy)),
-    }
-
-
-def _iso(values: pl.Series) -> list[str]:
-    return [v.isoformat() for v in values.to_list()]
-
-
-def _normal_ci(diff: np.ndarray, se: np.ndarray) -> tuple[list[float], list[float]]:
-    return list(diff - 1.96 * se), list(diff + 1.96 * se)
-
-
-def interleave_timeline(log: pl.DataFrame, steps: int = 6) -> dict[str, Any]:
-    """Cumulative Δ_AB = wins_B/n + ties/(2n) - 1/2 in session order, with a normal 95% CI."""
-    credit = (
-        log.group_by("session_id")
-        .agg(
-            (pl.col("clicked") & (pl.col("team") == "B")).sum().alias("b"),
-            (pl.col("clicked") & (pl.col("team") == "A")).sum().alias("a"),
-        )
-        .sort("session_id")
-    )
-    wins = credit["b"].cast(pl.Int64) - credit["a"].cast(pl.Int64)  # sums of booleans are u32
-    score = np.sign(wins.to_numpy()) / 2  # +-1/2 or 0
-    cuts = np.linspace(len(score) / steps, len(score), steps).astype(int)
-    delta = np.array([score[:c].mean() for c in cuts])
-    se = np.array([score[:c].std(ddof=1) / np.sqrt(c) for c in cuts])
-    low, high = _normal_ci(delta, se)
-    return {"sessions": cuts.tolist(), "delta_ab": delta.tolist(), "ci_low": low, "ci_high": high}
-
-
-def _canary_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
-    buckets = (
-        log.sort("ts")
-        .group_by_dynamic("ts", every="3h", group_by="model_variant")
-        .agg(
-            pl.col("error").mean().alias("error_rate"),
-            pl.col("latency_ms").quantile(0.99).alias("p99"),
-            pl.col("user_id").n_unique().alias("units"),
-            pl.col("clicked").mean().alias("ctr"),
-            pl.col("clicked").var().alias("var"),
-            pl.len().alias("n"),
-        )
-    )
-    wide = {v: buckets.filter(pl.col("model_variant") == v).sort("ts") for v in ("v1", "v2")}
-    n = {v: np.cumsum(wide[v]["n"].to_numpy()) for v in wide}
-    rate = {v: np.cumsum((wide[v]["ctr"] * wide[v]["n"]).to_numpy()) / n[v] for v in wide}
-    lift = rate["v2"] - rate["v1"]
-    low, high = _normal_ci(lift, np.sqrt(sum(rate[v] * (1 - rate[v]) / n[v] for v in wide)))
-    per_bucket = wide["v2"]["ctr"].to_numpy() - wide["v1"]["ctr"].to_numpy()
-    bucket_se = np.sqrt(sum((wide[v]["var"] / wide[v]["n"]).to_numpy() for v in wide))
-    bucket_low, bucket_high = _normal_ci(per_bucket, bucket_se)
-    starts = _iso(wide["v1"]["ts"])
-    metric = stats["metric"]
-    metric["timeline"] = {"start": starts, "lift": list(lift), "ci_low": low, "ci_high": high,
-                          "interval": "95% CI, fixed horizon"}  # fmt: skip
-    metric["daily"] = {"start": starts, "lift": list(per_bucket), "ci_low": bucket_low,
-                       "ci_high": bucket_high}  # fmt: skip
-    metric["margin"] = 0.01
-    units = {v: np.cumsum(wide[v]["units"].to_numpy()) for v in wide}
-    stats["timeline"] = {
-        "start": starts,
-        "error_rate": {v: wide[v]["error_rate"].to_list() for v in wide},
-        "latency_p99_ms": {v: wide[v]["p99"].to_list() for v in wide},
-        "treatment_share": list(units["v2"] / (units["v1"] + units["v2"])),
-        "flagged_bucket": 2,
     }
 
 
@@ -209,9 +152,5 @@ def _sample_size_curves(plan: dict[str, Any]) -> None:
 def with_time_series(reports: dict[str, dict[str, Any]], folder: Path) -> dict[str, Any]:
     """Copies of the reports with the planned time-series keys added, from the same logs."""
     out = copy.deepcopy(reports)
-    _canary_series(out["canary"]["stats"], pl.read_parquet(folder / "canary.parquet"))
-    out["interleave"]["stats"]["timeline"] = interleave_timeline(
-        pl.read_parquet(folder / "interleave.parquet")
-    )
     _sample_size_curves(out["sample_size"]["stats"])
     return out

@@ -61,7 +61,9 @@ def test_healthy_lift_promotes_to_next_stage(run_cli, simulate):
 
 def test_json_figures_match_scipy_on_the_same_log(run_cli, simulate):
     path = simulate(click_lift=0.3)
-    result, report = decide(run_cli, path, "--metric", "revenue")
+    # The fixed-horizon z-test: its CIs and p-values are pinned here (the sequential ones in
+    # tests/test_canary_sequential.py).
+    result, report = decide(run_cli, path, "--metric", "revenue", "--inference", "fixed")
     assert result.exit_code == 0
     log = pl.read_parquet(path)
     s = report["stats"]
@@ -192,8 +194,13 @@ def test_neutral_result_holds_unless_allowed(run_cli, simulate):
     assert result.exit_code == 3 and report["verdict"] == "HOLD"
     assert report["stats"]["metric"]["pvalue"] >= 0.05
     assert failed(report) == {"primary_metric"}
-    result, report = decide(run_cli, path, "--allow-neutral")
+    # --allow-neutral needs the loss it accepts; a 10% margin is shown non-inferior here.
+    result, report = decide(run_cli, path, "--allow-neutral", "--nim", "0.10")
     assert result.exit_code == 0 and report["verdict"] == "PROMOTE"
+    tests = report["stats"]["metric"]["tests"]
+    assert tests["non_inferior"]["reject"] and not tests["superior"]["reject"]
+    result, _ = decide(run_cli, path, "--allow-neutral")
+    assert result.exit_code == 2 and "--nim" in result.stderr
 
 
 def test_salt_mismatch_is_reported(run_cli, simulate):
@@ -336,7 +343,7 @@ def test_assign_matches_md5_rule(run_cli, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("alice\n\nbob\n")
     result = run_cli(
-        "assign", "--salt", "exp", "--fraction", "0.5", "carol", "--from", ids, "-f", "json"
+        "assign", "--salt", "exp", "--percent", "50", "carol", "--from", ids, "-f", "json"
     )
     assert result.exit_code == 0
     units = result.json()["units"]
@@ -351,7 +358,7 @@ def test_assign_agrees_with_the_simulator(run_cli, simulate):
     log = pl.read_parquet(simulate(click_lift=0.3))
     sample = log.unique("user_id").sort("user_id").head(50)
     users = [str(u) for u in sample["user_id"]]
-    result = run_cli("assign", "--salt", "canary", "--fraction", "0.2", *users, "-f", "json")
+    result = run_cli("assign", "--salt", "canary", "--percent", "20", *users, "-f", "json")
     got = {u["unit"]: u["variant"] for u in result.json()["units"]}
     expected = {
         str(u): ("treatment" if v == "v2" else "control")
@@ -361,10 +368,10 @@ def test_assign_agrees_with_the_simulator(run_cli, simulate):
 
 
 def test_assign_bad_input(run_cli, tmp_path):
-    assert_usage_error(run_cli("assign", "--salt", "s", "--fraction", "0.5"), "no unit ids")
+    assert_usage_error(run_cli("assign", "--salt", "s", "--percent", "50"), "no unit ids")
     missing = tmp_path / "nope.txt"
     assert_usage_error(
-        run_cli("assign", "--salt", "s", "--fraction", "0.5", "--from", missing), str(missing)
+        run_cli("assign", "--salt", "s", "--percent", "50", "--from", missing), str(missing)
     )
 
 
@@ -376,13 +383,19 @@ def test_significant_negative_segment_is_flagged(run_cli, simulate, tmp_path):
         .otherwise(pl.col("clicked"))
     )
     path = write_parquet(tmp_path / "broken.parquet", broken)
-    result, report = decide(run_cli, path, "--segment", "country")
+    # Fixed horizon: the overall lift stays significant, so the verdict shows the segment
+    # is advisory.
+    result, report = decide(run_cli, path, "--segment", "country", "--inference", "fixed")
     entries = {e["value"]: e for e in report["stats"]["segments"]["country"]}
     assert entries["IN"]["regression"] is True and entries["IN"]["lift_abs"] < 0
     assert entries["US"]["regression"] is False
     assert any("segment country = IN" in w for w in report["warnings"])
-    # Advisory: the segment is flagged, the verdict follows the primary metric.
+    # Advisory: the segment is flagged and named in the reasons, the verdict follows the
+    # primary metric.
     assert report["verdict"] == "PROMOTE" and result.exit_code == 0
+    assert any(r.startswith("segment country = IN: clicked") for r in report["reasons"])
+    assert report["checks"][-1]["id"] == "segment_regression"
+    assert report["checks"][-1]["status"] == "warn"
     md = run_cli(
         "canary-decide",
         path,
@@ -392,6 +405,8 @@ def test_significant_negative_segment_is_flagged(run_cli, simulate, tmp_path):
         "20",
         "-s",
         "country",
+        "--inference",
+        "fixed",
         "-f",
         "markdown",
     )
@@ -454,3 +469,17 @@ def test_simulator_is_seeded_and_assigns_by_bucket():
     variants = first.group_by("user_id").agg(pl.col("model_variant").unique())
     for user, values in variants.iter_rows():
         assert values == (["v2"] if in_treatment("canary", user, 0.30) else ["v1"])
+
+
+def test_assign_takes_a_percent_and_the_old_fraction_with_a_warning(run_cli) -> None:
+    users = [f"u{i}" for i in range(200)]
+    by_percent = run_cli("assign", "--salt", "s", "--percent", "20", *users, "-f", "json")
+    by_fraction = run_cli("assign", "--salt", "s", "--fraction", "0.2", *users, "-f", "json")
+    assert by_percent.exit_code == by_fraction.exit_code == 0
+    assert by_percent.json()["units"] == by_fraction.json()["units"]
+    assert by_percent.json()["percent"] == 20
+    assert by_percent.stderr == ""
+    assert "--fraction is deprecated" in by_fraction.stderr and "--percent 20" in by_fraction.stderr
+    hint = run_cli("assign", "--salt", "s", "--percent", "0.05", "u1")
+    assert "--percent 0.05 means 0.05% of units" in hint.stderr
+    assert_usage_error(run_cli("assign", "--salt", "s", "u1"), "--percent is required")

@@ -180,4 +180,4 @@ def test_unregistered_kind_names_the_registered_ones(run_cli, tmp_path):
     policy = policy_file(tmp_path, "")
     result = run_cli("gate", policy)
     assert result.exit_code == 2
-    assert "unknown kind 'rows' (known: shadow, canary, interleave)" in result.stderr
+    assert "unknown kind 'rows' (known: shadow, canary, interleave, bandit)" in result.stderr

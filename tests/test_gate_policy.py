@@ -127,7 +127,7 @@ BAD_POLICIES = [
         "missing kind",
         '[[gate]]\nname = "s"\npaths = ["y"]\n',
         1,
-        "gate 's': missing key 'kind' (one of: shadow, canary, interleave)",
+        "gate 's': missing key 'kind' (one of: shadow, canary, interleave, bandit)",
     ),
     (
         "no gates",

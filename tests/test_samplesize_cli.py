@@ -276,3 +276,21 @@ def test_help_lists_every_option(run_cli) -> None:
     ]:
         assert option in result.stdout
     assert "sample-size" in run_cli("--help").stdout
+
+
+def test_treatment_percent_is_the_ratio_in_percent(run_cli) -> None:
+    base = ("sample-size", "--baseline", "0.12", "--mde-rel", "0.05", "-f", "json")
+    percent = run_cli(*base, "--treatment-percent", "5").json()
+    ratio = run_cli(*base, "--ratio", "5:95").json()
+    assert percent["stats"]["ratio"] == pytest.approx(5 / 95)
+    assert percent["stats"]["n_control"] == ratio["stats"]["n_control"]
+    assert percent["stats"]["n_treatment"] == ratio["stats"]["n_treatment"]
+    assert percent["warnings"] == []
+    assert any("--ratio is deprecated" in w for w in ratio["warnings"])
+    # Three treatments of 10% each leave 70% for the control: 10/70 units per control unit.
+    three = run_cli(*base, "--treatment-percent", "10", "--variants", "3").json()
+    assert three["stats"]["ratio"] == pytest.approx(10 / 70)
+    hint = run_cli(*base, "--treatment-percent", "0.05").json()
+    assert any("give --treatment-percent 5" in w for w in hint["warnings"])
+    both = run_cli(*base, "--treatment-percent", "5", "--ratio", "5:95")
+    assert both.exit_code == 2 and "not both" in both.stderr

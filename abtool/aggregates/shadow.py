@@ -8,6 +8,8 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from abtool.aggregates.hygiene import ReadNotes
+
 
 @dataclass(frozen=True)
 class ShadowRequest:
@@ -16,13 +18,16 @@ class ShadowRequest:
     Attributes:
         bucket: width of the timeline's buckets: a whole number of s, m, h or d (``1h``).
             Buckets are whole multiples of it since the Unix epoch, in UTC (an hourly bucket
-            starts on the hour, ``6h`` at 0, 6, 12 and 18 h, ``1d`` at 00:00 UTC).
+            starts on the hour, ``6h`` at 0, 6, 12 and 18 h, ``1d`` at 00:00 UTC); ``none``: no
+            timeline.
         timeout_ms: a shadow latency above this counts as a timeout.
         timeout_errors: error codes or messages (compared trimmed, in any case) that count
             as a timeout.
         expected_range: (low, high): count shadow scores outside it.
         segment_ks_rows: a segment value with more compared rows has its KS D computed on an
             evenly spaced sample of this many (bounded time and memory on large logs).
+        time_unit: how an epoch-number time column is read (``auto``: by magnitude; see
+            :mod:`abtool.engines.polars.timecol`).
     """
 
     threshold: float
@@ -36,9 +41,11 @@ class ShadowRequest:
     timeout_errors: tuple[str, ...] = ()
     expected_range: tuple[float, float] | None = None
     segment_ks_rows: int = 1_000_000
+    time_unit: str = "auto"
 
     @property
     def bucket_seconds(self) -> int:
+        """The bucket width (ValueError for ``none``)."""
         from abtool.times import bucket_seconds
 
         return bucket_seconds(self.bucket)
@@ -77,7 +84,8 @@ class ShadowTimeline:
 
     Attributes:
         bucket: the width of each bucket (``1h``).
-        starts: start of each bucket holding at least one row (empty buckets are absent).
+        starts: start of each bucket holding at least one row, in UTC (empty buckets are
+            absent).
         requests: rows per bucket (every row with a time, compared or not).
         errors: errored shadow calls per bucket (None: no error column).
         timeouts: shadow calls that timed out per bucket (None: no timeout rule given).
@@ -113,6 +121,9 @@ class ShadowData:
         primary_sorted: valid primary scores, ascending (score mode).
         shadow_sorted: valid shadow scores, ascending (score mode).
         label_counts: label mode: (labels, primary counts, shadow counts) under "labels".
+        read_notes: values left out of figures (latencies) and what reading assumed.
+        dropped_copies: rows dropped as identical copies of a request (in ``rows`` and
+            ``excluded``, not in ``shadow_errors``).
     """
 
     mode: str
@@ -133,6 +144,8 @@ class ShadowData:
     shadow_scored: int = 0
     outside_range: int | None = None
     timeline: ShadowTimeline | None = None
+    read_notes: ReadNotes = field(default_factory=ReadNotes)
+    dropped_copies: int = 0
 
     @property
     def agreement_rate(self) -> float:

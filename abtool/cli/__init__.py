@@ -44,7 +44,7 @@ def _register() -> None:
     # Report commands are generated from their specs; the specs and these modules import only
     # typer and abtool's light modules, so `abtool --help` stays fast. The heavy work is
     # imported when a command runs.
-    from abtool.cli import assign, gate, simulate
+    from abtool.cli import assign, gate, serve, simulate
     from abtool.cli.build import typer_command
     from abtool.commands import all_specs
 
@@ -53,6 +53,7 @@ def _register() -> None:
     app.command("assign")(assign.assign_command)
     app.add_typer(simulate.app, name="simulate")
     app.command("gate")(gate.gate_command)
+    app.command("serve")(serve.serve_command)
 
 
 _register()
@@ -60,10 +61,14 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: the single place where errors become exit codes."""
+    from abtool.outputs import recording
+
     try:
         # standalone_mode=False hands usage errors to this edge instead of printing Typer's
-        # multi-line usage block, and returns the exit code of typer.Exit.
-        code = app(args=argv, prog_name="abtool", standalone_mode=False)
+        # multi-line usage block, and returns the exit code of typer.Exit. Files read while
+        # recording are never overwritten by an output of the run.
+        with recording():
+            code = app(args=argv, prog_name="abtool", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except AbtoolError as exc:
         sys.stderr.write(f"abtool: error: {exc.message}\n")

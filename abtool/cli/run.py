@@ -85,7 +85,9 @@ def show(result: Any, fmt: OutputFormat, output: Path | None, width: int = 100) 
     to_terminal = output is None and sys.stdout.isatty()
     if to_terminal:
         width = shutil.get_terminal_size((width, 24)).columns
-    text = render(result, fmt, width=width, color=to_terminal)
+    from abtool.escape import unicode_safe
+
+    text = unicode_safe(render(result, fmt, width=width, color=to_terminal))
     if output is None:
         sys.stdout.write(text)
     else:
@@ -93,14 +95,12 @@ def show(result: Any, fmt: OutputFormat, output: Path | None, width: int = 100) 
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write a report file.
+    """Write a report file: atomically, and never over an input of the run
+    (:func:`abtool.outputs.write_text`).
 
     Raises:
-        UsageError: the file cannot be written (one line naming it).
+        UsageError: the file is an input of the run or cannot be written (one line naming it).
     """
-    from abtool.errors import UsageError
+    from abtool.outputs import write_text
 
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write output ({exc.strerror or exc})") from None
+    write_text(path, text)

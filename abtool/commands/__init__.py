@@ -17,6 +17,7 @@ _MODULES = {
     "shadow-report": "abtool.commands.shadow",
     "canary-decide": "abtool.commands.canary",
     "interleave-report": "abtool.commands.interleave",
+    "bandit-report": "abtool.commands.bandit",
     "sample-size": "abtool.commands.sample_size",
 }
 

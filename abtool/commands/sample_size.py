@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from abtool.spec import CommandSpec, option
+from abtool.spec import CommandSpec, Range, option
 
 KINDS = ("proportion", "continuous", "interleaving")
 METHOD_NAMES = ("cohen-h", "t-approx", "t-test", "sign-test")
@@ -47,8 +47,9 @@ class SampleSizeOptions:
 
     Exactly one of n / MDE / power is left for the solver. ``kind`` None infers the metric
     (``sd`` given -> continuous, ``win_rate`` given -> interleaving, else proportion);
-    ``method`` None picks the first of the kind; ``ratio`` is treatment units per control
-    unit (a 5% canary: 0.05 / 0.95).
+    ``method`` None picks the first of the kind; ``treatment_percent`` is each treatment's
+    share of all units (a 5% canary: 5), ``ratio`` the older spelling as treatment units per
+    control unit (0.05 / 0.95).
     """
 
     baseline: float | None = option(
@@ -72,11 +73,18 @@ class SampleSizeOptions:
     alpha: float = option(0.05, "--alpha", "Family-wise significance level.")
     power: float = option(0.8, "--power", "Target power.")
     sided: str = option("two", "--sided", "two or one (in the MDE's direction).")
+    treatment_percent: float | None = option(
+        None,
+        "--treatment-percent",
+        "Each treatment's share of all units in percent (5 for a 5% canary; default: an "
+        "equal split).",
+        range=Range(0, 100, low_open=True, high_open=True),
+    )
     ratio: float | None = option(
         None,
         "--ratio",
-        "Treatment:control allocation: 0.05/0.95 (a 5% canary), 5:95, or treatment units "
-        "per control unit (1).",
+        "Deprecated, use --treatment-percent: treatment:control allocation as 5:95, 0.05/0.95 "
+        "or treatment units per control unit.",
         parse=parse_ratio,
     )
     variants: int | None = option(
@@ -96,6 +104,18 @@ class SampleSizeOptions:
     )
     daily_units: float | None = option(
         None, "--daily-units", "Units (sessions) entering per day: gives the days."
+    )
+    variance_reduction: float | None = option(
+        None,
+        "--variance-reduction",
+        "Expected CUPED variance reduction in percent (e.g. 30): also plan the smaller "
+        "adjusted sample.",
+    )
+    covariate_correlation: float | None = option(
+        None,
+        "--covariate-correlation",
+        "Or the expected correlation between the pre-period covariate and the metric per "
+        "unit (CUPED leaves 1 - rho^2 of the variance).",
     )
 
 

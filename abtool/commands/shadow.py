@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abtool.commands.common import since_option, until_option
+from abtool.commands.common import since_option, time_unit_option, until_option
 from abtool.reports.result import SHADOW_VERDICTS, Consequence
 from abtool.spec import (
     AT_LEAST_ONE,
@@ -42,6 +42,11 @@ class ShadowColumns:
     shadow_error: str = column(
         "shadow_error", "--error-col", "Shadow error flag (bool, code or message)."
     )
+    request: str = column(
+        "request_id",
+        "--request-col",
+        "Request id column (if present): identical duplicate rows are dropped, counted.",
+    )
     id_columns: tuple[str, ...] = column_list(
         ("request_id",), "--id-col", "Id columns never used as segments (repeatable)."
     )
@@ -74,7 +79,8 @@ class ShadowOptions:
     bucket: str = option(
         "1h",
         "--bucket",
-        "Time bucket of the timeline and the spike checks: 15m, 1h, 6h, 1d ...",
+        "Time buckets of the timeline and the spike checks: 15m, 1h (hour), 6h, 1d (day) ... "
+        "in UTC, or none (no timeline, no spike checks: faster on the largest logs).",
         parse=check_bucket,
     )
     timeout_ms: float | None = option(
@@ -100,6 +106,7 @@ class ShadowOptions:
         "What distribution_shift gates on: ks (KS D) or psi (population stability index).",
         choices=("ks", "psi"),
     )
+    time_unit: str = time_unit_option()
     histogram_bins: int = 10
     psi_bins: int = 10
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from abtool.aggregates.bandit import BanditData, BanditRequest
 from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.aggregates.interleave import InterleaveData
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
+from abtool.commands.bandit import BanditColumns
 from abtool.commands.canary import CanaryColumns
 from abtool.commands.interleave import InterleaveColumns
 from abtool.commands.shadow import ShadowColumns
@@ -55,6 +57,12 @@ class Log(Protocol):
 
     def interleave(self, columns: InterleaveColumns, progress: Progress = None) -> InterleaveData:
         """interleave-report's aggregates (validates the columns it needs)."""
+        ...
+
+    def bandit(
+        self, columns: BanditColumns, request: BanditRequest, progress: Progress = None
+    ) -> BanditData:
+        """bandit-report's aggregates (validates the columns it needs)."""
         ...
 
 

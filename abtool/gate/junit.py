@@ -18,6 +18,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from abtool.escape import xml_text
 from abtool.render.blocks import fmt_number
 
 if TYPE_CHECKING:
@@ -36,8 +37,19 @@ def junit_xml(run: GateRun) -> str:
             totals[key] += int(suite.get(key, "0"))
     _set_counts(root, totals)
     root.set("time", f"{sum(round(o.seconds, 3) for o in run.outcomes):.3f}")
+    _xml_safe(root)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Drop characters XML 1.0 cannot hold from every text and attribute (values from the
+    log could otherwise make the whole file unparseable); ElementTree escapes the rest."""
+    for element in root.iter():
+        if element.text:
+            element.text = xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
 
 
 def _suite(outcome: GateOutcome) -> ET.Element:

@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 from abtool.config import load_thresholds, thresholds_from_mapping
 from abtool.errors import AbtoolError, ConfigError
 from abtool.gate.kinds import get_kind, kind_names, policy_settings
+from abtool.outputs import record_input
 from abtool.spec import CommandSpec, validate
 from abtool.spec import type_name as toml_type
 
@@ -82,6 +83,7 @@ def load_policy(path: str | Path) -> Policy:
         ConfigError: the file is unreadable, not TOML, or any key or value is wrong; the
             one-line message names the file, the line and the gate.
     """
+    record_input(path)  # never overwritten by an output of this run
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:

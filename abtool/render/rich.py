@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from abtool.escape import printable
 from abtool.render.blocks import Block, Facts, Outcome, Preformatted, Table, checklist_table
 
 VERDICT_STYLE = {
@@ -18,6 +19,8 @@ VERDICT_STYLE = {
     "NO_GO": "bold red",
     "ROLLBACK": "bold red",
     "HOLD": "bold yellow",
+    "WINNER": "bold green",
+    "CONTINUE": "bold yellow",
     "INFO": "bold",
     "ERROR": "bold red",  # abtool gate: a gate could not be evaluated
 }
@@ -25,11 +28,12 @@ STATUS_STYLE = {"✓": "green", "✗": "red", "!": "yellow", "-": "dim"}
 
 
 def _table(block: Table) -> RichTable:
-    table = RichTable(title=block.title, title_justify="left", expand=False)
+    # Values from the log reach a terminal: control characters are stripped (abtool.escape).
+    table = RichTable(title=Text(printable(block.title)), title_justify="left", expand=False)
     for i, name in enumerate(block.columns):
-        table.add_column(name, justify="right" if i in block.numeric else "left")
+        table.add_column(Text(printable(name)), justify="right" if i in block.numeric else "left")
     for row in block.rows:
-        cells = [Text(c, style=STATUS_STYLE.get(c, "")) for c in row]
+        cells = [Text(printable(c), style=STATUS_STYLE.get(c, "")) for c in row]
         table.add_row(*cells)
     return table
 
@@ -43,10 +47,11 @@ def to_renderable(block: Block) -> RenderableType:
         grid.add_column(style="bold")
         grid.add_column()
         for label, value in block.items:
-            grid.add_row(label, value)
-        return Panel(grid, title=block.title, title_align="left", expand=False)
+            grid.add_row(Text(printable(label)), Text(printable(value)))
+        return Panel(grid, title=Text(printable(block.title)), title_align="left", expand=False)
     assert isinstance(block, Preformatted)
-    return Panel(Text(block.text), title=block.title, title_align="left", expand=False)
+    text = Text(printable(block.text, newlines=True))
+    return Panel(text, title=Text(printable(block.title)), title_align="left", expand=False)
 
 
 def render_rich(report: Outcome, blocks: Sequence[Block], *, width: int | None, color: bool) -> str:
@@ -63,13 +68,14 @@ def render_rich(report: Outcome, blocks: Sequence[Block], *, width: int | None, 
         ("abtool " + report.command + "  ", "bold"),
         (verdict, VERDICT_STYLE.get(verdict, "bold")),
     )
-    reasons = Text("\n".join(f"• {r}" for r in report.reasons))
+    reasons = Text("\n".join(f"• {printable(r)}" for r in report.reasons))
     parts: list[RenderableType] = [Panel(Group(header, reasons), expand=False)]
     if report.checks:
         parts.append(_table(checklist_table(report.checks)))
     parts += [to_renderable(b) for b in blocks]
     if report.warnings:
-        parts.append(Text("\n".join(f"warning: {w}" for w in report.warnings), style="yellow"))
+        warnings = "\n".join(f"warning: {printable(w)}" for w in report.warnings)
+        parts.append(Text(warnings, style="yellow"))
     for part in parts:
         console.print(part)
     return console.export_text(styles=color)

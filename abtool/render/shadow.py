@@ -139,7 +139,7 @@ def _flagged_buckets(timeline: Timeline) -> list[Block]:
     p99 = timeline.latency_p99_ms.get("shadow")
     rows = [
         [
-            timeline.start[i].isoformat(sep=" ", timespec="minutes"),
+            f"{timeline.start[i]:%Y-%m-%d %H:%M} UTC",
             f"{timeline.requests[i]:,}",
             fmt_rate(timeline.shadow_error_rate[i]),
             fmt_rate(timeline.timeout_rate[i]) if timeline.timeout_rate is not None else "n/a",

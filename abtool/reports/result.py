@@ -25,6 +25,8 @@ class Verdict(StrEnum):
     ROLLBACK = "ROLLBACK"
     HOLD = "HOLD"
     INFO = "INFO"  # planning commands (sample-size) decide nothing
+    WINNER = "WINNER"  # bandit-report: one arm is best (stop the bandit, roll it out)
+    CONTINUE = "CONTINUE"  # bandit-report: keep the bandit running
 
     @property
     def exit_code(self) -> int:
@@ -38,6 +40,8 @@ _EXIT_CODES = {
     Verdict.NO_GO: 1,
     Verdict.ROLLBACK: 1,
     Verdict.HOLD: 3,
+    Verdict.WINNER: 0,
+    Verdict.CONTINUE: 3,
 }
 
 
@@ -70,6 +74,7 @@ class Verdicts:
 SHADOW_VERDICTS = Verdicts(Verdict.GO, Verdict.NO_GO)
 CANARY_VERDICTS = Verdicts(Verdict.PROMOTE, Verdict.ROLLBACK)
 PREFERENCE_VERDICTS = Verdicts(Verdict.GO, Verdict.NO_GO)
+BANDIT_VERDICTS = Verdicts(Verdict.WINNER, Verdict.ROLLBACK, Verdict.CONTINUE)
 
 
 @dataclass(frozen=True)

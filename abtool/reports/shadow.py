@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.engines import Engine, LogInput, open_log
+from abtool.reports.hygiene import check_decision_threshold, excluded_values, read_warnings
 from abtool.reports.result import Inputs, Report, decide
 from abtool.reports.settings import resolve
 from abtool.reports.shadow_checks import (
@@ -95,9 +96,15 @@ def shadow_report(
         timeout_ms=options.timeout_ms,
         timeout_errors=options.timeout_errors,
         expected_range=options.expected_range,
+        time_unit=options.time_unit,
     )
     log = open_log(data, engine)
     aggregates = log.shadow(columns, request, progress)
+    threshold_warnings = []
+    if aggregates.mode == "score":
+        threshold_warnings = check_decision_threshold(
+            options.threshold, aggregates.primary_sorted, aggregates.shadow_sorted
+        )
     if progress:
         progress("Comparing prediction distributions")
     stats, findings, spikes = _statistics(aggregates, options, limits)
@@ -123,7 +130,7 @@ def shadow_report(
         verdict=decide(checks, SPEC.verdicts),
         checks=checks,
         stats=stats,
-        warnings=_warnings(aggregates, columns, options),
+        warnings=_warnings(aggregates, columns, options) + threshold_warnings,
         inputs=Inputs(list(log.paths), log.files, aggregates.rows),
         reasons=reasons(checks),
     )
@@ -179,6 +186,7 @@ def _statistics(
             "labels": LabelCounts(labels, counts_p, counts_s),
         }
     latency = {role: LatencyQuantiles(**q) for role, q in data.latency.items()}
+    served = data.rows - data.dropped_copies
     segments, findings = segment_figures(data, limits, options.top)
     spikes = spike_findings(data, limits)
     stats = ShadowStats(
@@ -194,10 +202,10 @@ def _statistics(
         mean_abs_disagreement=data.mean_abs_disagreement,
         segments=segments,
         latency=latency,
-        shadow_error_rate=(
-            data.shadow_errors / data.rows if data.shadow_errors is not None else None
-        ),
+        # identical copies of a request were dropped: rates are per request served
+        shadow_error_rate=(data.shadow_errors / served if data.shadow_errors is not None else None),
         shadow_errors=data.shadow_errors,
+        excluded_values=excluded_values(data.read_notes),
         psi=stability.psi,
         psi_reading=stability.reading,
         psi_bins=stability_bins(stability),
@@ -207,7 +215,7 @@ def _statistics(
         segments_failed=sum(f.test.failed for f in findings),
         timeline=timeline_record(data.timeline, spikes) if data.timeline is not None else None,
         timeouts=data.timeouts,
-        timeout_rate=data.timeouts / data.rows if data.timeouts is not None else None,
+        timeout_rate=data.timeouts / served if data.timeouts is not None else None,
         **distribution,
     )
     return stats, findings, spikes
@@ -232,6 +240,7 @@ def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) 
                 f"segment '{segment}': {table.left_out:,} value(s) with fewer than "
                 f"{options.min_segment_rows} rows not ranked"
             )
+    warnings += read_warnings(data.read_notes)
     if data.mode == "label":
         warnings.append(
             f"'{columns.primary}' and '{columns.shadow}' are class labels: agreement is the "

@@ -139,7 +139,7 @@ def error_rate_check(stats: ShadowStats, limits: ShadowThresholds, columns: Shad
 
 
 def _bucket_name(start: datetime, bucket: str) -> str:
-    return f"the {bucket} bucket at {start.isoformat(sep=' ', timespec='minutes')}"
+    return f"the {bucket} bucket at {start:%Y-%m-%d %H:%M} UTC"
 
 
 def error_spike_check(
@@ -208,7 +208,7 @@ def latency_checks(
     checks = []
     if "primary" in latency and "shadow" in latency:
         base, cand = latency["primary"].p99_ms, latency["shadow"].p99_ms
-        ratio = cand / base if base > 0 else float("inf")
+        ratio = cand / base if base > 0 else (1.0 if cand == 0 else float("inf"))
         checks.append(
             SPEC.make_check(
                 "latency_p99",

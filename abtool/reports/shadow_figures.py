@@ -129,8 +129,9 @@ def spike_findings(data: ShadowData, limits: ShadowThresholds) -> SpikeFindings:
         if counts is not None and total is not None
     }
     tested = int(np.count_nonzero(timeline.requests > 0)) * len(kinds)
+    served = data.rows - data.dropped_copies  # identical copies of a request were dropped
     rates = {
-        kind: rule.evaluate(counts.tolist(), timeline.requests.tolist(), total / data.rows, tested)
+        kind: rule.evaluate(counts.tolist(), timeline.requests.tolist(), total / served, tested)
         for kind, (counts, total) in kinds.items()
     }
     latency: list[QuantileSpike] = []

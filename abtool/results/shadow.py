@@ -148,11 +148,14 @@ class ShadowStats(Record):
     """Everything shadow-report measured (the JSON ``stats`` object).
 
     ``decision_threshold``, ``predictions``, ``histogram``, ``ecdf`` and ``prediction_range``
-    exist for scores, ``labels`` for class labels; ``timeline`` when rows have a time;
-    ``timeouts`` and ``timeout_rate`` with a timeout rule (``--timeout-ms``,
-    ``--timeout-error``). ``psi`` is the population stability index of the shadow's
-    predictions against the primary's (``psi_reading`` its usual reading), ``shift_measure``
-    the distance the distribution_shift check gates on.
+    exist for scores, ``labels`` for class labels; ``timeline`` when rows have a time (and
+    ``--bucket`` is not ``none``); ``timeouts`` and ``timeout_rate`` with a timeout rule
+    (``--timeout-ms``, ``--timeout-error``). ``psi`` is the population stability index of the
+    shadow's predictions against the primary's (``psi_reading`` its usual reading),
+    ``shift_measure`` the distance the distribution_shift check gates on.
+    ``excluded_values`` (present when any) counts latency values left out of the quantiles by
+    reason (null or NaN, infinite, negative); whole rows left out of the comparison are in
+    ``excluded_reasons``.
     """
 
     rows: int
@@ -184,6 +187,7 @@ class ShadowStats(Record):
     timeout_rate: float | None = optional_key()
     prediction_range: PredictionRange | None = optional_key()
     ecdf: Ecdf | None = optional_key()
+    excluded_values: dict[str, int] | None = optional_key()
     decision_threshold: float | None = optional_key()
     predictions: dict[str, PredictionSummary] | None = optional_key()
     histogram: Histogram | None = optional_key()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,16 +13,37 @@ from numpy.typing import NDArray
 def quantile_sorted(values: NDArray[np.float64], q: float) -> float:
     """The q-quantile of an ascending sample, linear interpolation (numpy's default method).
 
-    Equals ``numpy.quantile(values, q)`` without re-partitioning the array.
+    Equals ``numpy.quantile(values, q)`` bit for bit without re-partitioning the array, so
+    every engine that finds the same two order statistics reports the same quantile.
     """
     n = len(values)
     if n == 0:
         return float("nan")
-    position = q * (n - 1)
-    low = int(np.floor(position))
-    high = min(low + 1, n - 1)
-    weight = position - low
-    return float(values[low] + (values[high] - values[low]) * weight)
+    low, high, weight = linear_positions(n, q)
+    return numpy_lerp(float(values[low]), float(values[high]), weight)
+
+
+def linear_positions(n: int, q: float) -> tuple[int, int, float]:
+    """Ranks (0-based) of the two order statistics and the weight numpy interpolates with.
+
+    Mirrors ``numpy.quantile(method='linear')`` (Hyndman & Fan 1996, definition 7) step by
+    step: virtual index ``(n - 1) * q``; at or past the last index numpy takes the last value
+    twice with the weight ``virtual + 1`` (its index there is -1), which matters only for an
+    infinite last value.
+    """
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return n - 1, n - 1, virtual + 1
+    low = math.floor(virtual)
+    return low, low + 1, virtual - low
+
+
+def numpy_lerp(a: float, b: float, t: float) -> float:
+    """numpy's quantile interpolation: from ``b`` backwards when ``t >= 0.5`` (same roundings)."""
+    diff = b - a
+    if t >= 0.5:
+        return b - diff * (1 - t)
+    return a + diff * t
 
 
 def quantiles_ignoring_nan(

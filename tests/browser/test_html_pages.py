@@ -17,6 +17,7 @@ PAGES = [
     ("interleave", False),
     ("sample_size", False),
     ("sample_size_interleaving", False),
+    ("bandit", False),
     ("gate", False),
     ("shadow", True),
     ("canary", True),
@@ -24,7 +25,8 @@ PAGES = [
     ("sample_size", True),
 ]
 HOSTILE = {"shadow": [SCRIPT, QUOTES, CONTROL_SHOWN], "canary": [SCRIPT, QUOTES, CONTROL_SHOWN],
-           "gate": [SCRIPT, QUOTES, CONTROL_SHOWN], "interleave": [IMG]}  # fmt: skip
+           "gate": [SCRIPT, QUOTES, CONTROL_SHOWN], "interleave": [IMG],
+           "bandit": [SCRIPT, QUOTES]}  # fmt: skip
 
 # Per plot: does its SVG have drawn marks (paths with a non-empty box) and text?
 DRAWN = """() => Array.from(document.querySelectorAll('figure.plot')).map(figure => {
@@ -96,6 +98,6 @@ def test_page_in_chromium(
     assert injected["overflow"] <= 0  # nothing wider than the 1280 px window
     for value in HOSTILE.get(name, []):
         assert value in body, value
-    if name in ("shadow", "canary"):
+    if name in ("shadow", "canary", "bandit"):
         assert SCRIPT in injected["svgText"]  # as an axis label, not as markup
     assert reports[name]["verdict"] in body

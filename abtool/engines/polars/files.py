@@ -1,54 +1,87 @@
 """Resolve the paths a user gives to Parquet files, and check them before any work.
 
 Files, globs and (hive-partitioned) directories; files and folders starting with ``_`` or
-``.`` (Spark's ``_SUCCESS``, ``.crc`` companions) are skipped; every file must carry Parquet's
-magic bytes and all files must agree on each column's type.
+``.`` (Spark's ``_SUCCESS``, ``.crc`` companions) are skipped. Only regular files are read
+(a FIFO or device named ``*.parquet`` is refused before it is opened, so it cannot block),
+each file once however often it is named (``a.parquet ./a.parquet``, a file and its folder,
+a hard link), and every file must carry Parquet's magic bytes. The files' schemas are
+unified by :mod:`abtool.engines.polars.unify`; hive keys (``date=...`` folders) are read by
+:mod:`abtool.engines.polars.partitions`.
 """
 
 from __future__ import annotations
 
 import glob
+import os
+import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from abtool.engines.polars.partitions import hive_values
+from abtool.engines.polars.unify import unified_schema
 from abtool.errors import InputError, UsageError
+from abtool.outputs import record_input
 
 PARQUET_MAGIC = b"PAR1"
 
 
-def resolve_files(paths: Sequence[str | Path]) -> tuple[list[Path], dict[str, pl.DataType]]:
-    """The Parquet files behind ``paths``, and the schema they share.
+@dataclass(frozen=True)
+class ResolvedFiles:
+    """The Parquet files behind the paths given, with what is known of them before a scan.
+
+    Attributes:
+        files: each file once, in the order first named.
+        schema: the unified schema of the files (see :func:`unified_schema`).
+        file_schemas: each file's own schema.
+        partitions: each file's hive keys and values (``{"date": "2025-04-29"}``).
+        notes: what resolving took as given (a file named twice), for the report's warnings.
+    """
+
+    files: list[Path]
+    schema: dict[str, pl.DataType]
+    file_schemas: list[dict[str, pl.DataType]]
+    partitions: list[dict[str, str | None]]
+    notes: list[str]
+
+
+def resolve_files(paths: Sequence[str | Path]) -> ResolvedFiles:
+    """The Parquet files behind ``paths``, their schemas and hive keys.
 
     Raises:
-        InputError: a path matches nothing, a file is not Parquet, or files disagree on a
-            column's type.
+        UsageError: no path given.
+        InputError: a path matches nothing, is not a regular file, is not Parquet, or files
+            disagree on a column's type (one line naming the file).
     """
     if not paths:
         raise UsageError("no log path given")
-    files: list[Path] = []
+    found: list[Path] = []
     for raw in paths:
-        files.extend(_expand(str(raw)))
-    files = list(dict.fromkeys(files))
+        found.extend(_expand(str(raw)))
+    files, notes = _read_once(found)
     for path in files:
+        record_input(path)  # never overwritten by a report of this run
         _check_parquet(path)
-    return files, _shared_schema(files)
+    file_schemas = [_file_schema(path) for path in files]
+    schema = unified_schema(files, file_schemas)
+    return ResolvedFiles(files, schema, file_schemas, [hive_values(p) for p in files], notes)
 
 
 def _expand(raw: str) -> list[Path]:
     path = Path(raw)
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _hidden(p, path))
+        found = sorted(p for p in path.rglob("*.parquet") if not _hidden(p, path))
+        found = [p for p in found if not p.is_dir()]  # Spark writes folders named *.parquet
         if not found:
             raise InputError(f"{raw}: directory holds no .parquet files")
         return found
-    if path.is_file():
+    if os.path.lexists(path):  # taken literally, even if its name holds glob characters
         return [path]
     if glob.has_magic(raw):
-        matches = sorted(Path(m) for m in glob.glob(raw, recursive=True))
         found = []
-        for match in matches:
+        for match in sorted(Path(m) for m in glob.glob(raw, recursive=True)):
             found.extend(_expand(str(match)) if match.is_dir() else [match])
         if not found:
             raise InputError(f"{raw}: pattern matches no files")
@@ -59,6 +92,52 @@ def _expand(raw: str) -> list[Path]:
 def _hidden(path: Path, root: Path) -> bool:
     # Spark and Hive leave _SUCCESS / .crc companions beside partitions; never read them.
     return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+
+
+def _read_once(found: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """Each file once (by device and inode, so every spelling and hard link is one file),
+    refusing anything that is not a regular file before it is opened."""
+    files: list[Path] = []
+    seen: dict[tuple[int, int], Path] = {}
+    named: dict[Path, int] = {}
+    for path in found:
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:  # Python's spelling of bytes that are not UTF-8
+            raise InputError(
+                f"{path}: the file name is not valid UTF-8 and cannot be opened by the "
+                "Parquet reader; rename the file"
+            ) from None
+        try:
+            info = os.stat(path)  # follows symlinks: a link to a regular file is fine
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: not a regular file ({_file_kind(info.st_mode)})")
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            named[seen[key]] += 1
+            continue
+        seen[key] = path
+        named[path] = 1
+        files.append(path)
+    notes = [
+        f"{path} was named {count} times (directly, by a folder or another spelling): read once"
+        for path, count in named.items()
+        if count > 1
+    ]
+    return files, notes
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a plain file")
 
 
 def _check_parquet(path: Path) -> None:
@@ -77,24 +156,33 @@ def _check_parquet(path: Path) -> None:
         raise InputError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
 
 
-def _shared_schema(files: Sequence[Path]) -> dict[str, pl.DataType]:
-    schema: dict[str, pl.DataType] = {}
-    origin: dict[str, Path] = {}
-    for path in files:
+def _file_schema(path: Path) -> dict[str, pl.DataType]:
+    try:
+        # glob=False: a file name may hold glob characters (read_parquet_schema expands them)
+        return dict(pl.scan_parquet(path, glob=False).collect_schema())
+    except BaseException as exc:  # polars raises several types (and panics) on bad footers
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise InputError(f"{path}: unreadable Parquet ({first_line(exc)})") from None
+
+
+def find_unreadable(
+    files: Sequence[Path], file_schemas: Sequence[dict[str, pl.DataType]], columns: Sequence[str]
+) -> tuple[Path, str] | None:
+    """The first file whose ``columns`` cannot be decoded, with Polars' reason.
+
+    Run only after a scan of several files failed, to name the culprit: each file is read on
+    its own (the columns it has), one at a time.
+    """
+    for path, schema in zip(files, file_schemas, strict=True):
+        present = [c for c in dict.fromkeys(columns) if c in schema] or list(schema)[:1]
         try:
-            file_schema = pl.read_parquet_schema(path)
-        except Exception as exc:  # polars raises several types for corrupt footers
-            raise InputError(f"{path}: unreadable Parquet ({first_line(exc)})") from None
-        for column, dtype in file_schema.items():
-            if column in schema and schema[column] != dtype:
-                raise InputError(
-                    f"{path}: column '{column}' is {dtype} but {schema[column]} in "
-                    f"{origin[column]} (mixed schemas)"
-                )
-            if column not in schema:
-                schema[column] = dtype
-                origin[column] = path
-    return schema
+            pl.scan_parquet(path, glob=False).select(present).collect(engine="streaming")
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return path, first_line(exc)
+    return None
 
 
 def first_line(exc: BaseException) -> str:

@@ -19,9 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.interleave import InterleaveData, PositionRow
+from abtool.aggregates.interleave import STEPS, InterleaveData, PositionRow, PreferenceStep
 from abtool.commands.interleave import InterleaveColumns
-from abtool.engines.polars.schema import Kind, is_text, require
+from abtool.engines.polars.hygiene import prepared, read_notes
+from abtool.engines.polars.schema import Kind, is_text, require, require_columns
 from abtool.engines.polars.source import LogSource, collect_each
 from abtool.errors import InputError
 
@@ -47,6 +48,7 @@ def aggregate_interleave(
             teams, a (session, position) appears twice, a clicked item was not shown, a key
             column holds nulls, or the log is empty. The message names file and column.
     """
+    source = prepared(source, ids=[columns.session])
     log_format = detect_format(source.schema, columns)
     if log_format == NESTED:
         shown, checks = _nested(source, columns)
@@ -90,10 +92,22 @@ def aggregate_interleave(
         )
         .sort("position")
     )
+    # Cumulative wins in session-id order (the log has no time column), kept at STEPS evenly
+    # spaced counts: step k is the first count n with floor(n STEPS / N) reaching k.
+    n, total = pl.col("n"), pl.len()
+    steps = (
+        per_session.sort("session")
+        .select(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("n"),
+            (ca > cb).cast(pl.Int64).cum_sum().alias("wins_a"),
+            (cb > ca).cast(pl.Int64).cum_sum().alias("wins_b"),
+        )
+        .filter((n * STEPS) // total > ((n - 1) * STEPS) // total)
+    )
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    check_frame, dup_frame, total_frame, positions = collect_each(
-        [checks, duplicates, totals, by_position], source.name
+    check_frame, dup_frame, total_frame, positions, step_frame = collect_each(
+        [checks, duplicates, totals, by_position, steps], source.name
     )
     check_row = check_frame.row(0, named=True)
     dup_row = dup_frame.row(0, named=True)
@@ -128,6 +142,11 @@ def aggregate_interleave(
         positions=rows,
         excluded=excluded,
         assumed=assumed,
+        steps=[
+            PreferenceStep(int(r["n"]), int(r["wins_a"]), int(r["wins_b"]))
+            for r in step_frame.iter_rows(named=True)
+        ],
+        read_notes=read_notes(source),
     )
 
 
@@ -143,6 +162,17 @@ def _team_checks(team: pl.Expr, columns: InterleaveColumns) -> list[pl.Expr]:
 def _long(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     schema, name = source.schema, source.name
     hint = f"; nested logs instead need '{columns.attribution}' and '{columns.clicked_items}'"
+    require_columns(
+        schema,
+        name,
+        {
+            columns.session: "--session-col" + hint,
+            columns.position: "--position-col",
+            columns.item: "--item-col",
+            columns.team: "--team-col",
+            columns.clicked: "--clicked-col",
+        },
+    )
     require(schema, name, columns.session, Kind.LABEL, "--session-col" + hint)
     position_dtype = require(schema, name, columns.position, Kind.NUMBER, "--position-col")
     if not position_dtype.is_integer():
@@ -175,6 +205,15 @@ def _long(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, 
 
 def _nested(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     schema, name = source.schema, source.name
+    require_columns(
+        schema,
+        name,
+        {
+            columns.session: "--session-col",
+            columns.attribution: "--attribution-col",
+            columns.clicked_items: "--clicked-items-col",
+        },
+    )
     require(schema, name, columns.session, Kind.LABEL, "--session-col")
     attribution = require(schema, name, columns.attribution, Kind.LIST, "--attribution-col")
     inner = getattr(attribution, "inner", None)
@@ -258,7 +297,8 @@ def _validate(
         nulls.append((columns.attribution, "null_attribution"))
     for column, key in nulls:
         if int(check[key] or 0):
-            raise InputError(f"{name}: column '{column}' has {int(check[key]):,} null value(s)")
+            what = "null or empty" if column == columns.session else "null"
+            raise InputError(f"{name}: column '{column}' has {int(check[key]):,} {what} value(s)")
     if int(check["bad_team"]):
         value = check["bad_team_value"]
         shown = "null" if value is None else f"'{value}'"

@@ -22,6 +22,8 @@ class Kind(Enum):
     TEXT = "a string or categorical"
     ANY = "any type"
     LIST = "a list"
+    KEY = "a number, string, categorical, boolean, time or binary id (not a list or struct)"
+    SEGMENT = "a number, string, categorical, boolean or time (a value to group by)"
 
 
 def matches(dtype: pl.DataType, kind: Kind) -> bool:
@@ -44,6 +46,10 @@ def matches(dtype: pl.DataType, kind: Kind) -> bool:
         return is_text(dtype)
     if kind is Kind.LIST:
         return isinstance(dtype, pl.List | pl.Array)
+    if kind is Kind.KEY:
+        return not dtype.is_nested() and dtype != pl.Object
+    if kind is Kind.SEGMENT:
+        return not dtype.is_nested() and dtype not in (pl.Object, pl.Binary)
     raise AssertionError(kind)
 
 
@@ -70,6 +76,28 @@ def require(
     if not matches(dtype, kind):
         raise InputError(f"{source}: column '{column}' is {dtype}, expected {kind.value}")
     return dtype
+
+
+def require_columns(
+    schema: Mapping[str, pl.DataType], source: str, needed: Mapping[str, str]
+) -> None:
+    """Every column of ``needed`` (column -> the option that sets it) exists; all the missing
+    ones are named in one message.
+
+    Raises:
+        InputError: naming the file, each missing column with its option, and what is present.
+    """
+    missing = [(column, option) for column, option in needed.items() if column not in schema]
+    if not missing:
+        return
+    if len(missing) == 1:
+        require(schema, source, missing[0][0], Kind.ANY, missing[0][1])
+    named = ", ".join(f"'{column}' ({option})" for column, option in missing)
+    present = ", ".join(schema) or "none"
+    raise InputError(
+        f"{source}: missing columns {named}; set them with those options "
+        f"(columns present: {present})"
+    )
 
 
 def optional(

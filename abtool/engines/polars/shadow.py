@@ -15,7 +15,24 @@ import polars as pl
 
 from abtool.aggregates.shadow import SegmentCounts, ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
-from abtool.engines.polars.schema import Kind, error_flag, is_text, missing_value, optional, require
+from abtool.engines.polars.duplicates import drop_duplicate_requests
+from abtool.engines.polars.hygiene import (
+    first_reason,
+    infinite,
+    latency_reasons,
+    named_counts,
+    prepared,
+    read_notes,
+)
+from abtool.engines.polars.schema import (
+    Kind,
+    error_flag,
+    is_text,
+    missing_value,
+    optional,
+    require,
+    require_columns,
+)
 from abtool.engines.polars.shadow_columns import latency_quantiles, sorted_valid_pair
 from abtool.engines.polars.shadow_segments import (
     label_queries,
@@ -25,6 +42,7 @@ from abtool.engines.polars.shadow_segments import (
     with_label_distances,
 )
 from abtool.engines.polars.shadow_timeline import (
+    MAX_BUCKETS,
     bucket_codes,
     bucket_index,
     timeline_from,
@@ -33,10 +51,10 @@ from abtool.engines.polars.shadow_timeline import (
 from abtool.engines.polars.source import (
     LogSource,
     collect_each,
-    owned_column,
     time_filter,
 )
-from abtool.errors import InputError
+from abtool.errors import InputError, UsageError
+from abtool.times import NO_BUCKETS
 
 
 def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> list[str]:
@@ -46,6 +64,7 @@ def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> 
         columns.primary,
         columns.shadow,
         columns.shadow_error,
+        columns.request,
         *columns.id_columns,
     }
     return [
@@ -73,7 +92,18 @@ def aggregate_shadow(
             is empty, no row has both predictions, or a timeout rule does not fit the error
             column.
     """
+    source = prepared(source, time=columns.time, time_unit=request.time_unit, ids=[columns.request])
     schema, name = source.schema, source.name
+    require_columns(
+        schema,
+        name,
+        {
+            columns.time: "--time-col",
+            columns.primary: "--primary-col",
+            columns.shadow: "--shadow-col",
+            **{segment: "--segment" for segment in request.segments or ()},
+        },
+    )
     threshold = request.threshold
     time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
     primary_dtype = require(schema, name, columns.primary, Kind.LABEL, "--primary-col")
@@ -92,10 +122,12 @@ def aggregate_shadow(
     segments = (
         list(request.segments)
         if request.segments is not None
-        else default_segments(schema, columns)
+        else default_segments(
+            {k: v for k, v in schema.items() if k not in source.partition_keys}, columns
+        )
     )
     for segment in segments:
-        require(schema, name, segment, Kind.ANY, "--segment")
+        require(schema, name, segment, Kind.SEGMENT, "--segment")
 
     needed = [columns.time, columns.primary, columns.shadow, *segments]
     latency_cols = {
@@ -106,6 +138,9 @@ def aggregate_shadow(
     needed += list(latency_cols.values())
     if error_dtype is not None:
         needed.append(columns.shadow_error)
+    request_col = columns.request if columns.request in schema else None
+    if request_col is not None:
+        needed.append(request_col)
     timed_out = timeout_flag(
         columns.shadow_error if error_dtype is not None else None,
         error_dtype,
@@ -119,11 +154,24 @@ def aggregate_shadow(
     window = time_filter(columns.time, time_dtype, request.since, request.until)
     if window is not None:
         frame = frame.filter(window)
+    frame, duplicates = drop_duplicate_requests(frame, request_col, name)
 
     p_missing = missing_value(columns.primary, primary_dtype)
     s_missing = missing_value(columns.shadow, shadow_dtype)
     t_missing = pl.col(columns.time).is_null()
-    valid = ~(p_missing | s_missing | t_missing)
+    reasons = [
+        (f"null {columns.time}", t_missing),
+        (f"null or NaN {columns.primary}", p_missing),
+        (f"null or NaN {columns.shadow}", s_missing),
+        (f"infinite {columns.primary}", infinite(columns.primary, primary_dtype)),
+        (f"infinite {columns.shadow}", infinite(columns.shadow, shadow_dtype)),
+    ]
+    invalid, reason_counts = first_reason(reasons, "excl_")
+    valid = ~invalid
+    latency_checks = {
+        role: latency_reasons(col, latency_dtypes[role])  # type: ignore[arg-type]
+        for role, col in latency_cols.items()
+    }
     p, s = pl.col(columns.primary), pl.col(columns.shadow)
     if mode == "score":
         disagreement = (p - s).abs()
@@ -137,8 +185,8 @@ def aggregate_shadow(
         pl.len().alias("rows"),
         valid.sum().alias("valid_rows"),
         t_missing.sum().alias("excl_time"),
-        (p_missing & ~t_missing).sum().alias("excl_primary"),
-        (s_missing & ~p_missing & ~t_missing).sum().alias("excl_shadow"),
+        *reason_counts,
+        *[c for role, r in latency_checks.items() for c in first_reason(r, f"{role}_")[1]],
         when_valid.then(pl.col(columns.time)).min().alias("time_min"),
         when_valid.then(pl.col(columns.time)).max().alias("time_max"),
         when_valid.then(agree).sum().alias("agree_sum"),
@@ -162,33 +210,42 @@ def aggregate_shadow(
     if valid_rows == 0:
         raise InputError(
             f"{name}: no row has both '{columns.primary}' and '{columns.shadow}' "
-            f"(all {rows} rows are null or NaN in one of them)"
+            f"(all {rows} rows are null, NaN or infinite in one of them)"
         )
-    excluded = {
-        f"null {columns.time}": int(summary["excl_time"]),
-        f"null or NaN {columns.primary}": int(summary["excl_primary"]),
-        f"null or NaN {columns.shadow}": int(summary["excl_shadow"]),
+    excluded = named_counts(reasons, "excl_", summary)
+    if duplicates is not None and duplicates.dropped:
+        excluded[duplicates.excluded_reason] = duplicates.dropped
+    latency_excluded = {
+        role: named_counts(r, f"{role}_", summary) for role, r in latency_checks.items()
     }
-    excluded = {reason: n for reason, n in excluded.items() if n}
 
     # Pass 2 (streaming): the log per time bucket. Errors and timeouts are counted only here;
-    # the whole log's are the sums over the buckets (and the rows without a time).
+    # the whole log's are the sums over the buckets (and the rows without a time). Without
+    # buckets (``none``) the pass has one group.
     per_bucket = [pl.len().alias("rows")]
     if error_dtype is not None:
         per_bucket.append(error_flag(columns.shadow_error, error_dtype).sum().alias("errors"))
     if timed_out is not None:
         per_bucket.append(timed_out.sum().alias("timeouts"))
-    width = request.bucket_seconds
-    index = bucket_index(columns.time, time_dtype, width)
-    (groups,) = collect_each([frame.group_by(index).agg(per_bucket)], name)
-    aware = getattr(time_dtype, "time_zone", None) is not None
-    found = timeline_from(
-        groups, request.bucket, width, aware, error_dtype is not None, timed_out is not None
-    )
     timeline, buckets = None, None
-    if found is not None:
-        timeline, indices = found
-        buckets = bucket_codes(index, indices[0], indices)
+    if request.bucket == NO_BUCKETS:
+        (groups,) = collect_each([frame.select(per_bucket)], name)
+    else:
+        width = request.bucket_seconds
+        index = bucket_index(columns.time, time_dtype, width)
+        (groups,) = collect_each([frame.group_by(index).agg(per_bucket)], name)
+        found = timeline_from(
+            groups, request.bucket, width, error_dtype is not None, timed_out is not None
+        )
+        if found is not None:
+            timeline, indices = found
+            if len(indices) > MAX_BUCKETS:
+                raise UsageError(
+                    f"--bucket {request.bucket} cuts the log into {len(indices):,} buckets "
+                    f"(at most {MAX_BUCKETS:,}); use a wider --bucket, a shorter "
+                    "--since/--until window, or --bucket none"
+                )
+            buckets = bucket_codes(index, indices[0], indices)
     errors = int(groups.get_column("errors").sum()) if error_dtype is not None else None
     timeouts = int(groups.get_column("timeouts").sum()) if timed_out is not None else None
 
@@ -217,9 +274,7 @@ def aggregate_shadow(
     with ThreadPoolExecutor(max_workers=1) as worker:
         latency, p99 = latency_quantiles(frame, latency_cols, buckets, worker, name, rows)
         if mode == "score":
-            time_missing = None
-            if summary["excl_time"]:
-                time_missing = owned_column(frame, t_missing, name, rows)
+            time_missing = t_missing if summary["excl_time"] else None
             primary_sorted, shadow_sorted, tables = sorted_valid_pair(
                 frame, p, s, time_missing, worker, name, rows, tables, request.segment_ks_rows
             )
@@ -228,9 +283,14 @@ def aggregate_shadow(
     if label_tables is not None:
         label_counts["labels"] = whole_label_counts(label_tables)
 
+    # A model whose every latency is unusable has no quantiles: the check is skipped.
+    latency = {
+        role: q for role, q in latency.items() if sum(latency_excluded[role].values()) < rows
+    }
+    dropped = duplicates.dropped if duplicates is not None else 0
     return ShadowData(
         mode=mode,
-        rows=rows,
+        rows=rows + dropped,
         valid_rows=valid_rows,
         excluded=excluded,
         time_min=summary["time_min"],
@@ -247,4 +307,12 @@ def aggregate_shadow(
         shadow_scored=int(summary["shadow_scored"]),
         outside_range=int(summary["outside"]) if "outside" in summary else None,
         timeline=timeline,
+        read_notes=read_notes(
+            source,
+            excluded_values={
+                k: n for counts in latency_excluded.values() for k, n in counts.items()
+            },
+            notes=[duplicates.note if duplicates is not None else None],
+        ),
+        dropped_copies=dropped,
     )

@@ -17,6 +17,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from abtool.aggregates.shadow import SegmentCounts
+from abtool.engines.polars.hygiene import blank_non_finite, blank_unusable_latency
 from abtool.engines.polars.shadow_segments import code_query
 from abtool.engines.polars.shadow_timeline import BucketCodes
 from abtool.engines.polars.source import owned_column, owned_columns
@@ -39,19 +40,22 @@ def latency_quantiles(
     """Exact quantiles of each latency column, and its p99 in each time bucket.
 
     numpy works on one column while the next is read: the worker finishes a column before the
-    next is handed over, so at most two columns are alive (with the bucket codes, read once).
+    next is handed over, so at most two columns are alive (each with its bucket codes). The
+    codes are read in the same query as the column they split: two queries need not give the
+    rows in the same order (a log with duplicate copies dropped does not).
     """
-    codes: NDArray[Any] | None = None
     pending: dict[str, Future[Quantiles]] = {}
     previous: Future[Quantiles] | None = None
     for role, col in latency_cols.items():
         values = pl.col(col).cast(pl.Float64)
-        if buckets is not None and codes is None:
+        codes: NDArray[Any] | None = None
+        if buckets is not None:
             values_array, offsets = owned_columns(frame, [values, buckets.expr], name, rows)
             codes = buckets.codes(offsets)
             del offsets
         else:
             values_array = owned_column(frame, values, name, rows)
+        blank_unusable_latency(values_array)
         if previous is not None:
             previous.result()
         count = buckets.count if buckets is not None else 0
@@ -72,7 +76,7 @@ def sorted_valid_pair(
     frame: pl.LazyFrame,
     primary: pl.Expr,
     shadow: pl.Expr,
-    time_missing: NDArray[Any] | None,
+    time_missing: pl.Expr | None,
     worker: ThreadPoolExecutor,
     name: str,
     rows: int,
@@ -82,33 +86,54 @@ def sorted_valid_pair(
     """Both prediction columns of the rows where both (and the time) are present, sorted,
     and the segment tables with each listed value's KS D (on at most ``max_rows`` rows).
 
-    A row missing on either side is set to NaN on both, so after an in-place sort the valid
-    rows are the leading ``n`` of each array: no filtered copies, two columns at the peak
-    (plus, while the segments' KS D is computed, one byte or two a row of codes per segment
-    column and at most ``max_rows`` of one value's rows at a time).
+    Both columns, the missing-time flag and every segment column's codes come from one query:
+    two queries need not give the rows in the same order (a log with duplicate copies
+    dropped does not), and the rows of one are aligned. A row missing on either side is set
+    to NaN on both, so after an in-place sort the valid rows are the leading ``n`` of each
+    array: no filtered copies, two columns at the peak (plus one byte or two a row of codes
+    per segment column, and at most ``max_rows`` of one value's rows at a time).
     """
-    first = owned_column(frame, primary.cast(pl.Float64), name, rows)
-    second = owned_column(frame, shadow.cast(pl.Float64), name, rows)
+    query, specs = code_query(
+        frame.with_columns(
+            primary.cast(pl.Float64).alias(PRIMARY),
+            shadow.cast(pl.Float64).alias(SHADOW),
+            *([time_missing.alias(NO_TIME)] if time_missing is not None else []),
+        ),
+        tables,
+        keep=[PRIMARY, SHADOW, *([NO_TIME] if time_missing is not None else [])],
+    )
+    wanted = [PRIMARY, SHADOW, *([NO_TIME] if time_missing is not None else [])]
+    arrays = owned_columns(
+        query, [pl.col(c) for c in wanted] + [pl.col(spec.code) for spec in specs], name, rows
+    )
+    first, second = arrays[0], arrays[1]
+    no_time = arrays[2] if time_missing is not None else None
+    code_arrays = arrays[len(wanted) :]
+    del arrays
+    blank_non_finite(first)
+    blank_non_finite(second)
     invalid = np.isnan(first)
     invalid |= np.isnan(second)
-    if time_missing is not None:
-        invalid |= time_missing
+    if no_time is not None:
+        invalid |= no_time.astype(bool)
+        del no_time
     first[invalid] = np.nan
     second[invalid] = np.nan
     valid = len(first) - int(np.count_nonzero(invalid))
     del invalid
-    query, specs = code_query(frame, tables)
     if specs:
-        code_arrays = owned_columns(query, [pl.col(spec.code) for spec in specs], name, rows)
         tables = dict(tables)
         for spec, row_codes in zip(specs, code_arrays, strict=True):
             distances, used = grouped_ks_statistic(first, second, row_codes, spec.values, max_rows)
             tables[spec.column] = replace(
                 tables[spec.column], distances=distances, distance_rows=used
             )
-        del code_arrays
+    del code_arrays
     # numpy releases the GIL while sorting: the two sorts run side by side.
     sorting = worker.submit(first.sort)
     second.sort()
     sorting.result()
     return first[:valid], second[:valid], tables
+
+
+PRIMARY, SHADOW, NO_TIME = "__primary", "__shadow", "__no_time"

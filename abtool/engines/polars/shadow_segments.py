@@ -83,10 +83,10 @@ class SegmentCodes:
 
 
 def code_query(
-    frame: pl.LazyFrame, tables: dict[str, SegmentCounts]
+    frame: pl.LazyFrame, tables: dict[str, SegmentCounts], keep: list[str]
 ) -> tuple[pl.LazyFrame, list[SegmentCodes]]:
-    """One query giving, in row order, an integer code per row for each segment column with
-    listed values (one scan for all of them).
+    """One query giving, in row order, the columns ``keep`` of ``frame`` and an integer code
+    per row for each segment column with listed values (one scan for all of them).
 
     Left joins on the listed values, order kept: a ``replace_strict`` of the text held the
     whole column in memory (630 MB against 200 MB at 10M rows).
@@ -97,7 +97,7 @@ def code_query(
         if table.values:
             specs.append(SegmentCodes(column, f"code_{i}", len(table.values)))
             keys.append(pl.col(column).cast(pl.String).fill_null(NULL_KEY).alias(f"key_{i}"))
-    query = frame.select(keys) if keys else frame
+    query = frame.select(*[pl.col(c) for c in keep], *keys)
     for spec in specs:
         k = spec.values
         dtype = pl.UInt8 if k < 255 else pl.UInt16 if k < 65_535 else pl.UInt32
@@ -112,7 +112,7 @@ def code_query(
         query = query.join(mapping, on=key, how="left", maintain_order="left").with_columns(
             pl.col(spec.code).fill_null(pl.lit(k, dtype=dtype))
         )
-    return query.select([s.code for s in specs]), specs
+    return query.select(*keep, *[s.code for s in specs]), specs
 
 
 def label_queries(

@@ -25,7 +25,8 @@ from abtool.aggregates.shadow import ShadowTimeline
 from abtool.errors import InputError
 
 BUCKET = "bucket"
-EPOCH = datetime(1970, 1, 1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_BUCKETS = 10_000  # buckets with rows; past that the timeline is a list nobody reads
 
 
 def bucket_index(time_col: str, dtype: pl.DataType, width_seconds: int) -> pl.Expr:
@@ -121,7 +122,7 @@ def bucket_codes(index: pl.Expr, first: int, indices: list[int]) -> BucketCodes 
 
 
 def timeline_from(
-    groups: pl.DataFrame, bucket: str, width_seconds: int, aware: bool, errors: bool, timeouts: bool
+    groups: pl.DataFrame, bucket: str, width_seconds: int, errors: bool, timeouts: bool
 ) -> tuple[ShadowTimeline, list[int]] | None:
     """The timeline from the pass grouped by bucket (one row per bucket; the null bucket, rows
     without a time, is left out), and each listed bucket's index.
@@ -133,9 +134,8 @@ def timeline_from(
     if timed.height == 0:
         return None
     indices = [int(i) for i in timed.get_column(BUCKET).to_list()]
+    # In UTC whatever the column's zone (a naive time is UTC), as canary-decide's buckets.
     starts = [EPOCH + timedelta(seconds=i * width_seconds) for i in indices]
-    if aware:
-        starts = [start.replace(tzinfo=UTC) for start in starts]
 
     def counts(name: str) -> NDArray[np.int64]:
         return timed.get_column(name).cast(pl.Int64).to_numpy().copy()

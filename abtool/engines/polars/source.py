@@ -6,8 +6,8 @@ into numpy arrays batch by batch (:func:`owned_columns`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,31 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from abtool.engines.polars.files import first_line, resolve_files
+from abtool.engines.polars.files import find_unreadable, first_line, resolve_files
+from abtool.engines.polars.partitions import partition_keys
+from abtool.engines.polars.unify import cast_to
 from abtool.errors import InputError
 
 _BATCH_ROWS = 1_000_000
+
+Transform = Callable[[pl.Expr], pl.Expr]
+
+# Polars raises its own errors, and a PanicException (not an Exception) on some corrupt data.
+READ_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+
+
+class UnreadableLog(InputError):
+    """Polars could not read the log (a corrupt page, an impossible cast): see
+    :meth:`LogSource.culprit` for the file at fault."""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column read through a transform (a time parsed from text, a Decimal as a float)."""
+
+    column: str
+    transform: Transform
+    dtype: pl.DataType
 
 
 @dataclass(frozen=True)
@@ -28,15 +49,27 @@ class LogSource:
 
     Attributes:
         paths: the paths as the user gave them (``<DataFrame>`` for a frame).
-        files: the Parquet files they resolve to (none for a frame).
-        schema: the columns and their types.
+        files: the Parquet files they resolve to (none for a frame), each once.
+        schema: the columns and the types the reports see (after unification, hive keys
+            and derived columns).
         frame: the in-memory data, when the log is a DataFrame or LazyFrame.
+        file_schemas: each file's own schema.
+        partitions: each file's hive keys and values.
+        read_types: the unified type each column is read as from the files, before any
+            derived transform (what each file's column is cast to).
+        derived: columns read through a transform, applied after the scan.
+        notes: what reading took as given, worded for the report's warnings.
     """
 
     paths: tuple[str, ...]
     files: tuple[Path, ...]
     schema: dict[str, pl.DataType]
     frame: pl.LazyFrame | None = None
+    file_schemas: tuple[dict[str, pl.DataType], ...] = ()
+    partitions: tuple[dict[str, str | None], ...] = ()
+    read_types: dict[str, pl.DataType] = field(default_factory=dict)
+    derived: tuple[Derived, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -45,15 +78,83 @@ class LogSource:
             return str(self.files[0])
         return ", ".join(self.paths)
 
+    @property
+    def partition_keys(self) -> frozenset[str]:
+        """Hive keys offered as columns (never default segments)."""
+        columns = {c for schema in self.file_schemas for c in schema}
+        return frozenset(partition_keys(list(self.partitions), columns))
+
+    def derive(
+        self, column: str, transform: Transform, dtype: pl.DataType, note: str | None = None
+    ) -> LogSource:
+        """This log with ``column`` read through ``transform`` (giving ``dtype``)."""
+        schema = {**self.schema, column: dtype}
+        derived = (
+            *[d for d in self.derived if d.column != column],
+            Derived(column, transform, dtype),
+        )
+        notes = (*self.notes, note) if note else self.notes
+        return replace(self, schema=schema, derived=derived, notes=notes)
+
     def scan(self, columns: Sequence[str]) -> pl.LazyFrame:
-        """Lazy scan of only ``columns`` (projection pushdown keeps the rest on disk)."""
+        """Lazy scan of only ``columns`` (projection pushdown keeps the rest on disk).
+
+        Raises:
+            InputError: a file of several lacks one of ``columns`` (names the file).
+        """
+        wanted = list(dict.fromkeys(columns))
         if self.frame is not None:
-            frame = self.frame
+            frame = self.frame.select([pl.col(c) for c in wanted])
         else:
-            frame = pl.scan_parquet(
-                [str(f) for f in self.files], hive_partitioning=False, missing_columns="raise"
+            frame = self._scan_files(wanted)
+        transforms = [d for d in self.derived if d.column in wanted]
+        if transforms:
+            frame = frame.with_columns(
+                [d.transform(pl.col(d.column)).alias(d.column) for d in transforms]
             )
-        return frame.select([pl.col(c) for c in dict.fromkeys(columns)])
+        return frame
+
+    def _scan_files(self, wanted: list[str]) -> pl.LazyFrame:
+        files = [str(f) for f in self.files]
+        keys = self.partition_keys
+        types = self.read_types
+        uniform = not (keys & set(wanted)) and all(
+            c in schema and schema[c] == types.get(c)
+            for schema in self.file_schemas
+            for c in wanted
+        )
+        if uniform or not self.file_schemas:
+            frame = pl.scan_parquet(
+                files, hive_partitioning=False, missing_columns="raise", glob=False
+            )
+            return frame.select([pl.col(c) for c in wanted])
+        # Files differ (a unified type, a hive key): each is read with its own casts.
+        parts = []
+        for path, schema, values in zip(
+            self.files, self.file_schemas, self.partitions, strict=True
+        ):
+            exprs = []
+            for column in wanted:
+                target = types[column]
+                if column in schema:
+                    exprs.append(cast_to(pl.col(column), schema[column], target).alias(column))
+                elif column in keys:
+                    exprs.append(pl.lit(values.get(column), pl.String).alias(column))
+                else:
+                    other = next(
+                        f for f, s in zip(self.files, self.file_schemas, strict=True) if column in s
+                    )
+                    raise InputError(f"{path}: missing column '{column}' (present in {other})")
+            parts.append(
+                pl.scan_parquet(str(path), hive_partitioning=False, glob=False).select(exprs)
+            )
+        return pl.concat(parts, how="vertical")
+
+    def culprit(self, columns: Sequence[str]) -> tuple[Path, str] | None:
+        """After a failed read of several files: the first file that cannot be decoded."""
+        if len(self.files) < 2:
+            return None
+        return find_unreadable(self.files, self.file_schemas, columns)
 
 
 def open_files(paths: Sequence[str | Path]) -> LogSource:
@@ -64,14 +165,30 @@ def open_files(paths: Sequence[str | Path]) -> LogSource:
         InputError: a path matches nothing, a file is not Parquet, or files disagree on a
             column's type.
     """
-    files, schema = resolve_files(paths)
-    return LogSource(tuple(str(p) for p in paths), tuple(files), schema)
+    from abtool.engines.polars.normalize import normalized
+
+    found = resolve_files(paths)
+    schema = dict(found.schema)
+    keys = partition_keys(found.partitions, set(schema))
+    schema.update(dict.fromkeys(keys, pl.String()))
+    source = LogSource(
+        tuple(str(p) for p in paths),
+        tuple(found.files),
+        schema,
+        file_schemas=tuple(found.file_schemas),
+        partitions=tuple(found.partitions),
+        read_types=dict(schema),
+        notes=tuple(found.notes),
+    )
+    return normalized(source)
 
 
 def open_frame(frame: pl.DataFrame | pl.LazyFrame) -> LogSource:
     """A log held in memory (a notebook's DataFrame or LazyFrame)."""
+    from abtool.engines.polars.normalize import normalized
+
     lazy = frame.lazy()
-    return LogSource(("<DataFrame>",), (), dict(lazy.collect_schema()), lazy)
+    return normalized(LogSource(("<DataFrame>",), (), dict(lazy.collect_schema()), lazy))
 
 
 def time_filter(
@@ -115,8 +232,8 @@ def collect_each(queries: Sequence[pl.LazyFrame], name: str) -> list[pl.DataFram
     """
     try:
         return [query.collect(engine="streaming") for query in queries]
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{name}: cannot read log ({first_line(exc)})") from None
+    except READ_ERRORS as exc:
+        raise UnreadableLog(f"{name}: cannot read log ({first_line(exc)})") from None
 
 
 def owned_column(
@@ -146,8 +263,8 @@ def owned_columns(
     if rows is not None and hasattr(query, "collect_batches"):
         try:
             filled = _fill_from_batches(query, rows)
-        except pl.exceptions.PolarsError as exc:
-            raise InputError(f"{name}: cannot read log ({first_line(exc)})") from None
+        except READ_ERRORS as exc:
+            raise UnreadableLog(f"{name}: cannot read log ({first_line(exc)})") from None
         if filled is not None:
             return filled
     (table,) = collect_each([query], name)

@@ -37,6 +37,8 @@ _VERDICT_CLASS = {
     "ROLLBACK": "bad",
     "ERROR": "bad",
     "HOLD": "hold",
+    "WINNER": "good",
+    "CONTINUE": "hold",
     "INFO": "info",
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from abtool.render.html.pages import canary, interleave, sample_size, shadow
+from abtool.render.html.pages import bandit, canary, interleave, sample_size, shadow
 from abtool.render.html.pages.common import Report
 from abtool.render.html.plots import Plot
 
@@ -36,6 +36,13 @@ PAGE_PLOTS: dict[str, list[Builder]] = {
     ],
     "interleave-report": [interleave.interleave_timeline, interleave.interleave_positions],
     "sample-size": [sample_size.sample_size_sensitivity, sample_size.sample_size_curves],
+    "bandit-report": [
+        bandit.bandit_p_best,
+        bandit.bandit_means,
+        bandit.bandit_allocation,
+        bandit.bandit_shares,
+        bandit.bandit_replay,
+    ],
 }
 
 
