@@ -415,3 +415,19 @@ def test_a_large_value_gets_its_ks_d_from_an_evenly_spaced_sample() -> None:
         assert table.distance_rows is not None and table.distance_rows[j] == len(sample)
     entries = shadow_report(frame).to_dict()["stats"]["segments"]["region"]
     assert all("ks_rows" not in e for e in entries)  # 1,000,000 by default: all exact
+
+
+def test_bucket_names_none_and_the_bucket_limit(run_cli, spiked: Path) -> None:
+    by_name = shadow_report(spiked, bucket="hour").to_dict()
+    assert by_name["stats"]["timeline"]["bucket"] == "1h"
+    assert failed(by_name) == ["error_spike"]
+    without = shadow_report(spiked, bucket="none").to_dict()
+    assert "timeline" not in without["stats"]
+    spikes = {c["id"]: c for c in without["checks"] if c["id"].endswith("_spike")}
+    assert all(c["passed"] is None for c in spikes.values())
+    # The whole log's error count does not depend on the buckets.
+    assert without["stats"]["shadow_errors"] == by_name["stats"]["shadow_errors"]
+    assert without["stats"]["shadow_errors"] == pl.read_parquet(spiked)["shadow_error"].sum()
+    result = run_cli("shadow-report", spiked, "--bucket", "10s")
+    assert result.exit_code == 2
+    assert "--bucket 10s cuts the log into" in result.stderr and "at most 10,000" in result.stderr

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from abtool.aggregates.shadow import SegmentCounts
 from abtool.engines.polars.hygiene import blank_non_finite, blank_unusable_latency
-from abtool.engines.polars.shadow_segments import code_query
+from abtool.engines.polars.shadow_segments import code_exprs
 from abtool.engines.polars.shadow_timeline import BucketCodes
 from abtool.engines.polars.source import owned_column, owned_columns
 from abtool.stats.descriptive import quantiles_ignoring_nan
@@ -93,19 +93,11 @@ def sorted_valid_pair(
     array: no filtered copies, two columns at the peak (plus one byte or two a row of codes
     per segment column, and at most ``max_rows`` of one value's rows at a time).
     """
-    query, specs = code_query(
-        frame.with_columns(
-            primary.cast(pl.Float64).alias(PRIMARY),
-            shadow.cast(pl.Float64).alias(SHADOW),
-            *([time_missing.alias(NO_TIME)] if time_missing is not None else []),
-        ),
-        tables,
-        keep=[PRIMARY, SHADOW, *([NO_TIME] if time_missing is not None else [])],
-    )
-    wanted = [PRIMARY, SHADOW, *([NO_TIME] if time_missing is not None else [])]
-    arrays = owned_columns(
-        query, [pl.col(c) for c in wanted] + [pl.col(spec.code) for spec in specs], name, rows
-    )
+    specs = code_exprs(tables)
+    wanted = [primary.cast(pl.Float64), shadow.cast(pl.Float64)]
+    if time_missing is not None:
+        wanted.append(time_missing)
+    arrays = owned_columns(frame, wanted + [spec.expr for spec in specs], name, rows)
     first, second = arrays[0], arrays[1]
     no_time = arrays[2] if time_missing is not None else None
     code_arrays = arrays[len(wanted) :]
@@ -134,6 +126,3 @@ def sorted_valid_pair(
     second.sort()
     sorting.result()
     return first[:valid], second[:valid], tables
-
-
-PRIMARY, SHADOW, NO_TIME = "__primary", "__shadow", "__no_time"

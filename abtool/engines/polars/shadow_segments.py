@@ -3,7 +3,7 @@
 Every segment column is grouped in one pass (keys: all segment columns at once); each
 column's figures are then sums over the groups. The within-segment KS D needs each value's
 predictions sorted: the prediction columns are read into numpy once anyway, so each segment
-column adds a read of one small integer code per row (:func:`code_query`) and a sort of each
+column adds a read of one small integer code per row (:func:`code_exprs`) and a sort of each
 value's scores (:mod:`abtool.stats.grouped`), not another scan of the log.
 """
 
@@ -68,51 +68,45 @@ def segment_tables(
     return tables
 
 
-# Stands for a null segment value in the join below (a null key never matches a join).
+# Stands for a null segment value among the Enum's categories (which cannot be null).
 NULL_KEY = "\x00abtool:null"
 
 
 @dataclass(frozen=True)
 class SegmentCodes:
-    """How one segment column's listed values are read as small integer codes: column
-    ``code`` of the codes query, 0..values-1 for the listed values, ``values`` for any other."""
+    """How one segment column's listed values are read as small integer codes: ``expr``
+    gives 0..values-1 for the listed values and ``values`` for any other."""
 
     column: str
-    code: str
+    expr: pl.Expr
     values: int
 
 
-def code_query(
-    frame: pl.LazyFrame, tables: dict[str, SegmentCounts], keep: list[str]
-) -> tuple[pl.LazyFrame, list[SegmentCodes]]:
-    """One query giving, in row order, the columns ``keep`` of ``frame`` and an integer code
-    per row for each segment column with listed values (one scan for all of them).
+def code_exprs(tables: dict[str, SegmentCounts]) -> list[SegmentCodes]:
+    """An integer code per row for each segment column with listed values.
 
-    Left joins on the listed values, order kept: a ``replace_strict`` of the text held the
-    whole column in memory (630 MB against 200 MB at 10M rows).
+    A cast to an Enum of the listed values (an unlisted value becomes null, then
+    ``values``): 0.25 s and 190 MB at 10M rows, where a ``replace_strict`` of the text held
+    the whole column (630 MB) and a left join on the values took five times as long.
     """
-    specs = []
-    keys = []
-    for i, (column, table) in enumerate(tables.items()):
-        if table.values:
-            specs.append(SegmentCodes(column, f"code_{i}", len(table.values)))
-            keys.append(pl.col(column).cast(pl.String).fill_null(NULL_KEY).alias(f"key_{i}"))
-    query = frame.select(*[pl.col(c) for c in keep], *keys)
-    for spec in specs:
-        k = spec.values
+    found = []
+    for column, table in tables.items():
+        k = len(table.values)
+        if not k:
+            continue
         dtype = pl.UInt8 if k < 255 else pl.UInt16 if k < 65_535 else pl.UInt32
-        key = spec.code.replace("code_", "key_")
-        values = tables[spec.column].values
-        mapping = pl.LazyFrame(
-            {
-                key: [NULL_KEY if v is None else v for v in values],
-                spec.code: pl.Series(range(k), dtype=dtype),
-            }
+        listed = [NULL_KEY if v is None else v for v in table.values]
+        expr = (
+            pl.col(column)
+            .cast(pl.String)
+            .fill_null(NULL_KEY)
+            .cast(pl.Enum(listed), strict=False)
+            .to_physical()
+            .cast(dtype)
+            .fill_null(pl.lit(k, dtype=dtype))
         )
-        query = query.join(mapping, on=key, how="left", maintain_order="left").with_columns(
-            pl.col(spec.code).fill_null(pl.lit(k, dtype=dtype))
-        )
-    return query.select(*keep, *[s.code for s in specs]), specs
+        found.append(SegmentCodes(column, expr, k))
+    return found
 
 
 def label_queries(
