@@ -23,8 +23,12 @@ sample_logs/shadow_bad_br.parquet: | $(STAMP)
 	$(BIN)/abtool simulate shadow --rows 20000 --hours 36 --seed 7 --bad-segment BR --out $@
 
 # The demo report says NO_GO (exit 1) naming Brazil; any other exit code fails the target.
+# The same report is also written as a self-contained HTML page with its plots.
 demo: $(STAMP) sample_logs/shadow_bad_br.parquet
 	$(BIN)/abtool shadow-report sample_logs/shadow_bad_br.parquet; test $$? -eq 1
+	$(BIN)/abtool shadow-report sample_logs/shadow_bad_br.parquet --format html \
+		--output sample_logs/report.html; test $$? -eq 1
+	@echo "HTML report: $(CURDIR)/sample_logs/report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
