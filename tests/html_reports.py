@@ -2,22 +2,17 @@
 
 ``build_reports(folder)`` simulates small shadow, canary and interleaving logs, plants hostile
 values in their segment columns and team names, runs every command (and a gate policy over
-the logs) and returns each report's dictionary. canary-decide, interleave-report and
-shadow-report carry their time series themselves; ``with_time_series(reports, folder)`` adds
-the keys the other pages will read (``docs/html-report.md``), so those pages can be checked
-with every plot they will have.
+the logs) and returns each report's dictionary. Every report carries the time series and curves
+its page plots (``docs/html-report.md``) itself.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
-from statsmodels.stats.power import NormalIndPower
 
 SCRIPT = "<script>alert(1)</script>"
 QUOTES = "a|b \"double\" 'single' & <b>bold</b>"
@@ -40,7 +35,7 @@ def cached_reports(make_folder: Callable[[], Path]) -> tuple[Path, dict[str, Any
             folder=folder,
             results=results,
             reports=reports,
-            full=with_time_series(reports, folder),
+            full=reports,
         )
     return _CACHE["folder"], _CACHE["reports"], _CACHE["full"]
 
@@ -128,29 +123,3 @@ def build_reports(folder: Path) -> dict[str, Any]:
         "sample_size_interleaving": abtool.sample_size_report(kind="interleaving", win_rate=0.55),
         "gate": abtool.run_policy(load_policy(policy)),
     }
-
-
-def _sample_size_curves(plan: dict[str, Any]) -> None:
-    solver = NormalIndPower()
-    units = np.linspace(plan["n_total"] / 4, plan["n_total"] * 2, 12)
-    power = solver.power(plan["effect_size"], nobs1=units / 2, alpha=plan["alpha"], ratio=1.0)
-    days = np.array([7, 14, 21, 28, 42])
-    h = np.array(
-        [
-            solver.solve_power(
-                None, nobs1=d * plan["daily_units"] / 2, alpha=plan["alpha"], power=plan["power"]
-            )
-            for d in days
-        ]
-    )
-    base = 2 * np.arcsin(np.sqrt(plan["baseline"]))
-    mde = np.sin((h + base) / 2) ** 2 - plan["baseline"]  # Cohen's h back to a proportion
-    plan["power_curve"] = {"units": units.tolist(), "power": list(power)}
-    plan["mde_by_days"] = {"days": days.tolist(), "mde_abs": mde.tolist()}
-
-
-def with_time_series(reports: dict[str, dict[str, Any]], folder: Path) -> dict[str, Any]:
-    """Copies of the reports with the planned time-series keys added, from the same logs."""
-    out = copy.deepcopy(reports)
-    _sample_size_curves(out["sample_size"]["stats"])
-    return out

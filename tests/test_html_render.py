@@ -101,8 +101,13 @@ def test_plots_drawn_from_todays_reports(reports: dict[str, Any]) -> None:
         "segment_forest",
     ]
     assert plot_keys("interleave") == ["preference_over_time", "ctr_by_position"]
-    assert plot_keys("sample_size") == ["n_against_mde", "days_against_mde"]
-    assert plot_keys("sample_size_interleaving") == ["n_against_mde"]
+    assert plot_keys("sample_size") == [
+        "n_against_mde",
+        "days_against_mde",
+        "power_against_units",
+        "mde_against_days",
+    ]
+    assert plot_keys("sample_size_interleaving") == ["n_against_mde", "power_against_units"]
 
 
 def test_time_series_keys_add_their_plots(full: dict[str, Any]) -> None:

@@ -294,3 +294,29 @@ def test_treatment_percent_is_the_ratio_in_percent(run_cli) -> None:
     assert any("give --treatment-percent 5" in w for w in hint["warnings"])
     both = run_cli(*base, "--treatment-percent", "5", "--ratio", "5:95")
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_power_curve_and_mde_by_days_come_from_the_solvers(run_cli) -> None:
+    stats = run_cli(
+        "sample-size", "--baseline", "0.12", "--mde", "0.01", "--daily-units", "5000", "-f", "json"
+    ).json()["stats"]
+    curve = stats["power_curve"]
+    # At the planned size the curve passes through the target power; it rises with units.
+    at_plan = curve["units"].index(stats["n_total"])
+    assert curve["power"][at_plan] == pytest.approx(0.8, abs=1e-3)
+    assert curve["power"] == sorted(curve["power"])
+    expected = NormalIndPower().power(
+        effect_size=proportion_effectsize(0.13, 0.12),
+        nobs1=stats["n_per_group_exact"] / 2,
+        alpha=0.05,
+        ratio=1.0,
+    )
+    assert curve["power"][1] == pytest.approx(expected, rel=1e-9)  # half the units
+    by_days = stats["mde_by_days"]
+    assert by_days["days"][:3] == [1, 2, 3]
+    # Day 7 holds 35,000 units: the MDE there is the plan's own question solved for the MDE.
+    day7 = by_days["mde_abs"][by_days["days"].index(7)]
+    back = run_cli("sample-size", "--baseline", "0.12", "--n-total", "35000", "-f", "json").json()[
+        "stats"
+    ]
+    assert day7 == pytest.approx(back["mde_abs"], rel=1e-9)

@@ -16,6 +16,7 @@ from typing import Any
 from abtool.commands.sample_size import SPEC, SampleSizeOptions, parse_ratio
 from abtool.records import Record
 from abtool.reports.result import Report, Verdict
+from abtool.reports.sample_size_curves import mde_by_days, power_curve
 from abtool.reports.sample_size_designs import interleaving, two_sample
 from abtool.reports.sample_size_plans import cuped_factor, cuped_plan, sequential_of
 from abtool.reports.sample_size_validate import share_warnings, validate_plan
@@ -100,6 +101,8 @@ def sample_size_report(
                 sequential, days=duration_days(sequential.n_total, options.daily_units)[0]
             )
     stats.update(tuning_units=sequential.tuning_units, sequential=sequential, cuped=cuped)
+    stats["power_curve"] = power_curve(options, plan, stats)
+    stats["mde_by_days"] = mde_by_days(options, plan, stats)
     stats["sensitivity"] = [SensitivityRow(**row) for row in stats["sensitivity"]]
     warnings = share_warnings(options) + warnings
     return Report(

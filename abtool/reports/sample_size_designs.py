@@ -19,11 +19,11 @@ METHOD_DESCRIPTIONS = {
 SENSITIVITY_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
 
 
-def _power_function(method: str) -> pw.PowerFunction:
+def power_function(method: str) -> pw.PowerFunction:
     return pw.normal_power if method == "cohen-h" else pw.ttest_power
 
 
-def _effect_size(plan: Plan, baseline: float | None, mde: float) -> float:
+def standardized_effect(plan: Plan, baseline: float | None, mde: float) -> float:
     """The standardized effect, signed like the MDE."""
     if plan.method == "cohen-h":
         assert baseline is not None
@@ -31,7 +31,7 @@ def _effect_size(plan: Plan, baseline: float | None, mde: float) -> float:
     return mde / plan.scale
 
 
-def _mde_for_effect(plan: Plan, baseline: float | None, effect: float) -> float | None:
+def mde_for_effect(plan: Plan, baseline: float | None, effect: float) -> float | None:
     """Absolute MDE (an increase) for a standardized effect, or None if not a proportion."""
     if plan.method == "cohen-h":
         assert baseline is not None
@@ -46,9 +46,9 @@ def _mde_for_effect(plan: Plan, baseline: float | None, effect: float) -> float 
 
 
 def _n_for_mde(plan: Plan, o: SampleSizeOptions, mde: float) -> float:
-    effect = abs(_effect_size(plan, o.baseline, mde))
+    effect = abs(standardized_effect(plan, o.baseline, mde))
     return pw.solve_nobs1(
-        _power_function(plan.method),
+        power_function(plan.method),
         effect,
         plan.alpha_adjusted,
         o.power,
@@ -57,7 +57,7 @@ def _n_for_mde(plan: Plan, o: SampleSizeOptions, mde: float) -> float:
     )
 
 
-def _group_sizes(plan: Plan, nobs1: float) -> tuple[int, int, int]:
+def group_sizes(plan: Plan, nobs1: float) -> tuple[int, int, int]:
     """Whole units: control, each treatment, and the total over every group."""
     control = math.ceil(nobs1 - 1e-7)
     treatment = math.ceil(plan.ratio * nobs1 - 1e-7)
@@ -72,15 +72,15 @@ def _relative(mde: float | None, baseline: float | None) -> float | None:
 
 def two_sample(o: SampleSizeOptions, plan: Plan) -> tuple[dict[str, Any], list[str]]:
     mde = absolute_mde(o)
-    fn = _power_function(plan.method)
+    fn = power_function(plan.method)
     if o.n is None and o.n_total is None:
         assert mde is not None
         solve_for = "n"
         nobs1 = _n_for_mde(plan, o, mde)
-        control, treatment, _total = _group_sizes(plan, nobs1)
+        control, treatment, _total = group_sizes(plan, nobs1)
         # Power of the whole-unit groups actually planned (both rounded up).
         achieved = fn(
-            abs(_effect_size(plan, o.baseline, mde)),
+            abs(standardized_effect(plan, o.baseline, mde)),
             float(control),
             plan.alpha_adjusted,
             treatment / control,
@@ -94,7 +94,7 @@ def two_sample(o: SampleSizeOptions, plan: Plan) -> tuple[dict[str, Any], list[s
             effect = pw.solve_effect_size(
                 fn, nobs1, plan.alpha_adjusted, o.power, plan.ratio, plan.alternative
             )
-            mde = _mde_for_effect(plan, o.baseline, effect)
+            mde = mde_for_effect(plan, o.baseline, effect)
             if mde is None:
                 raise UsageError(
                     f"no proportion above the baseline {o.baseline:g} is detectable with "
@@ -104,7 +104,7 @@ def two_sample(o: SampleSizeOptions, plan: Plan) -> tuple[dict[str, Any], list[s
         else:
             solve_for = "power"
             power_value = fn(
-                abs(_effect_size(plan, o.baseline, mde)),
+                abs(standardized_effect(plan, o.baseline, mde)),
                 nobs1,
                 plan.alpha_adjusted,
                 plan.ratio,
@@ -116,8 +116,8 @@ def two_sample(o: SampleSizeOptions, plan: Plan) -> tuple[dict[str, Any], list[s
         treatment = round(plan.ratio * nobs1)
         total = o.n_total if o.n_total is not None else control + plan.variants * treatment
     else:
-        control, treatment, total = _group_sizes(plan, nobs1)
-    effect_size = _effect_size(plan, o.baseline, mde)
+        control, treatment, total = group_sizes(plan, nobs1)
+    effect_size = standardized_effect(plan, o.baseline, mde)
     stats: dict[str, Any] = {
         "kind": plan.kind,
         "solve_for": solve_for,
@@ -155,12 +155,12 @@ def _sensitivitytwo_sample(o: SampleSizeOptions, plan: Plan, mde: float) -> list
             assert o.baseline is not None
             if not 0.0 < o.baseline + candidate < 1.0:
                 continue
-        control, _treatment, total = _group_sizes(plan, _n_for_mde(plan, o, candidate))
+        control, _treatment, total = group_sizes(plan, _n_for_mde(plan, o, candidate))
         rows.append(
             {
                 "mde_abs": candidate,
                 "mde_rel": _relative(candidate, o.baseline),
-                "effect_size": _effect_size(plan, o.baseline, candidate),
+                "effect_size": standardized_effect(plan, o.baseline, candidate),
                 "n_per_group": control,
                 "n_total": total,
             }

@@ -52,6 +52,22 @@ class CupedPlan(Record):
 
 
 @dataclass(frozen=True)
+class PowerCurve(Record):
+    """Power at the plan's effect against the units in all (sessions for interleaving)."""
+
+    units: list[int]
+    power: list[float]
+
+
+@dataclass(frozen=True)
+class MdeByDays(Record):
+    """The smallest detectable absolute effect after each day (None: none is detectable)."""
+
+    days: list[int]
+    mde_abs: list[float | None]
+
+
+@dataclass(frozen=True)
 class SampleSizeStats(Record):
     """The plan (the JSON ``stats`` object). Two-sample plans fill the control/treatment
     fields, interleaving plans the session fields; the others are None."""
@@ -89,6 +105,8 @@ class SampleSizeStats(Record):
     days: int | None = None
     days_raw: int | None = None
     days_note: str | None = None
+    power_curve: PowerCurve | None = None
+    mde_by_days: MdeByDays | None = None
     tuning_units: int | None = None
     sequential: SequentialPlan | None = optional_key()
     cuped: CupedPlan | None = optional_key()
