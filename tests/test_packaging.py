@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import shlex
 import shutil
@@ -87,9 +88,21 @@ def _context_files() -> list[Path]:
 def test_make_dist_builds_with_python_build() -> None:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    # Under `make test` the parent make's MAKEFLAGS/MAKELEVEL would make this make print
+    # "Entering directory" lines; the dry run must read as it does from a shell.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     done = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed-stamp", "dist", "DIST=/tmp/abtool-dist"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "-o",
+            ".venv/.installed-stamp",
+            "dist",
+            "DIST=/tmp/abtool-dist",
+        ],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
