@@ -1,0 +1,185 @@
+"""One behaviour on every engine: each report's JSON on the Spark engine equals the Polars
+engine's, on simulated multi-file and hive-partitioned logs in the shapes pipelines write
+(bool/int flags across files, zoned and nanosecond times beside naive ones, epoch and ISO
+times, dirty values, rows delivered twice, hive keys as segments).
+
+Sums may differ in their last bits (1e-9 relative); counts, KS D, quantiles, checks, verdicts
+and warnings are identical (:mod:`tests.json_compare`). The Spark engine runs twice where it
+matters: with arrays through Arrow (the default cap) and with ``array_cap=0`` (every figure
+computed in Spark: sufficient statistics, bucket-count KS D and quantiles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+import abtool
+from abtool.engines.spark import SparkEngine
+from abtool.errors import InputError
+from abtool.simulate.bandit import BanditSpec, bandit_chunks
+from abtool.simulate.interleave import InterleaveSpec, interleave_chunks
+from abtool.simulate.writer import write_chunks
+from tests.corpus.inputs import write
+from tests.json_compare import assert_same_json
+
+pytestmark = pytest.mark.spark
+
+# Order statistics and counts-derived figures: equal, not merely close.
+EXACT = (
+    "ks_statistic",
+    "p5",
+    "p50",
+    "p95",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "others_latency_p99_ms",
+)
+
+
+@pytest.fixture(scope="module")
+def engines(spark: Any) -> dict[str, SparkEngine]:
+    return {
+        "arrays": SparkEngine(session=spark),
+        "in_spark": SparkEngine(session=spark, array_cap=0),
+    }
+
+
+def same_report(report: Callable[..., Any], data: Any, engine: SparkEngine, **settings: Any):
+    """The Polars and the Spark report of ``data`` agree (or both refuse it alike)."""
+    try:
+        expected = report(data, **settings).to_dict()
+    except InputError as exc:
+        with pytest.raises(InputError) as caught:
+            report(data, engine=engine, **settings)
+        assert caught.value.message == exc.message
+        return None
+    got = report(data, engine=engine, **settings).to_dict()
+    assert_same_json(got, expected, exact=EXACT)
+    return got
+
+
+# -- interleave-report -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def interleave_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A long log in hive folders (``day=``), one file holding ``clicked`` as 0/1 integers,
+    and a nested log of two files."""
+    root = tmp_path_factory.mktemp("interleave")
+    long = pl.from_arrow(
+        next(iter(interleave_chunks(InterleaveSpec(sessions=1500, seed=4), chunk_sessions=1500)))
+    )
+    assert isinstance(long, pl.DataFrame)
+    long = long.with_columns(day=(pl.col("position") % 3).cast(pl.String))
+    for (day,), part in long.partition_by("day", as_dict=True).items():
+        part = part.drop("day")
+        if day == "1":
+            part = part.with_columns(pl.col("clicked").cast(pl.Int8))
+        write(root / "long" / f"day={day}" / "part-0.parquet", part)
+    nested = root / "nested.parquet"
+    write_chunks(
+        interleave_chunks(InterleaveSpec(sessions=1200, seed=6, log_format="nested")), nested
+    )
+    frame = pl.read_parquet(nested)
+    write(root / "nested" / "a.parquet", frame.head(500))
+    write(root / "nested" / "b.parquet", frame.tail(700))
+    return root
+
+
+def test_interleave_long_hive_folders(interleave_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(abtool.interleave_report, interleave_logs / "long", engines["arrays"])
+    assert got is not None and got["inputs"]["files"] == 3
+
+
+def test_interleave_nested_files(interleave_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(abtool.interleave_report, interleave_logs / "nested", engines["arrays"])
+    assert got is not None and got["stats"]["log_format"] == "nested"
+
+
+def test_interleave_blank_sessions_refused_alike(
+    interleave_logs: Path, engines: dict[str, SparkEngine], tmp_path: Path
+):
+    frame = pl.read_parquet(interleave_logs / "long" / "day=0" / "part-0.parquet")
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) < 3)
+        .then(pl.lit("  "))
+        .otherwise(pl.col("session_id"))
+        .alias("session_id")
+    )
+    log = write(tmp_path / "blank.parquet", frame)
+    assert same_report(abtool.interleave_report, log, engines["arrays"]) is None
+
+
+# -- bandit-report -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bandit_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hive folders by date; a dirty file with a boolean reward as integers, missing and
+    infinite values; a copy with epoch-millisecond times and no period column."""
+    root = tmp_path_factory.mktemp("bandit")
+    spec = BanditSpec(periods=4, units_per_period=400, seed=8)
+    write_chunks(bandit_chunks(spec), root / "hive", partition_by_date="ts")
+    frame = pl.read_parquet(sorted((root / "hive").rglob("*.parquet")))
+    rng = np.random.default_rng(1)
+    dirty = frame.tail(600).with_columns(
+        pl.col("clicked").cast(pl.Int32),
+        latency_ms=pl.when(pl.lit(rng.uniform(size=600) < 0.02))
+        .then(pl.lit(float("inf")))
+        .when(pl.lit(rng.uniform(size=600) < 0.02))
+        .then(pl.lit(-1.0))
+        .otherwise(pl.col("latency_ms")),
+        revenue=pl.when(pl.lit(rng.uniform(size=600) < 0.05))
+        .then(pl.lit(float("nan")))
+        .otherwise(pl.col("revenue")),
+    )
+    write(root / "dirty" / "a.parquet", frame.head(frame.height - 600))
+    write(root / "dirty" / "b.parquet", dirty)
+    epoch = frame.drop("period").with_columns(pl.col("ts").dt.epoch("ms"))
+    write(root / "epoch" / "log.parquet", epoch)
+    return root
+
+
+def test_bandit_hive_folders_with_replay(bandit_logs: Path, engines: dict[str, SparkEngine]):
+    same_report(
+        abtool.bandit_report,
+        bandit_logs / "hive",
+        engines["arrays"],
+        replay=True,
+        estimator="ipw",
+        draws=2000,
+    )
+
+
+def test_bandit_dirty_files_in_spark(bandit_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(
+        abtool.bandit_report,
+        bandit_logs / "dirty",
+        engines["in_spark"],
+        reward="revenue",
+        draws=2000,
+    )
+    assert got is not None and got["stats"]["excluded_rows"] > 0
+
+
+def test_bandit_epoch_times_in_five_hour_buckets(
+    bandit_logs: Path, engines: dict[str, SparkEngine]
+):
+    got = same_report(
+        abtool.bandit_report,
+        bandit_logs / "epoch",
+        engines["in_spark"],
+        period_hours=5,
+        unit="no_such_column",
+        draws=2000,
+    )
+    assert got is not None and any("milliseconds" in w for w in got["warnings"])
