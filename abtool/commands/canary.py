@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abtool.commands.common import since_option, time_unit_option, until_option
+from abtool.commands.common import (
+    engine_option,
+    ks_option,
+    since_option,
+    spark_master_option,
+    time_unit_option,
+    until_option,
+)
 from abtool.errors import UsageError
 from abtool.reports.result import CANARY_VERDICTS, Consequence
 from abtool.spec import (
@@ -91,6 +98,9 @@ class CanaryOptions:
     since: str | None = since_option()
     until: str | None = until_option()
     time_unit: str = time_unit_option()
+    ks: str = ks_option()
+    engine: str = engine_option()
+    spark_master: str | None = spark_master_option()
 
 
 @dataclass(frozen=True)

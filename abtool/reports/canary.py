@@ -76,7 +76,9 @@ def canary_report(
         thresholds: rollback triggers and validity limits (defaults: rollout checklist), or
             overrides by check id.
         config: a TOML file of thresholds, as ``--config``.
-        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
+        engine: the engine that reads ``data``: "polars", "spark" or an engine object such
+            as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
+            Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``metric=["clicked"], stage=5``).
@@ -100,7 +102,7 @@ def canary_report(
         treatment_share=_treatment_share(options),
         time_unit=options.time_unit,
     )
-    log = open_log(data, engine)
+    log = open_log(data, engine, options)
     data = log.canary(columns, request, progress)
     if progress:
         progress("Computing statistics")

@@ -58,7 +58,9 @@ def shadow_report(
         thresholds: checklist limits (defaults from the rollout checklist), or overrides
             by check id.
         config: a TOML file of thresholds, as ``--config``.
-        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
+        engine: the engine that reads ``data``: "polars", "spark" or an engine object such
+            as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
+            Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``threshold=0.6, segment=["country"], time_col="ts"``).
@@ -79,7 +81,7 @@ def shadow_report(
         until=parse_time(options.until, "--until"),
         time_unit=options.time_unit,
     )
-    log = open_log(data, engine)
+    log = open_log(data, engine, options)
     aggregates = log.shadow(columns, request, progress)
     threshold_warnings = []
     if aggregates.mode == "score":
