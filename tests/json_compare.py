@@ -1,9 +1,9 @@
 """Compare two reports' JSON the way every engine must agree.
 
 Sums may differ in their last bits (engines add in different orders): floats are compared to
-1e-9 relative (1e-12 absolute, for sums that cancel to about zero). Everything else (counts, strings, verdicts, checks' pass/fail, key order) must
-be identical, and so must the floats at the ``exact`` keys (KS D, quantiles: order
-statistics, not sums).
+1e-9 relative (1e-12 absolute, for sums that cancel to about zero). Everything else (counts,
+strings, verdicts, checks' pass/fail, key order) must be identical, and so must the floats at
+the ``exact`` keys (KS D, quantiles: order statistics, not sums).
 """
 
 from __future__ import annotations
