@@ -89,6 +89,12 @@ def _sample(name: str) -> str:
     return str(ROOT / "sample_logs" / name)
 
 
+# The goldens were made by fixed-horizon tests with control v1 taken from the names' order:
+# these options ask for exactly that (the defaults are now sequential tests, and a control
+# guessed from the split is named in a warning).
+FIXED_CONTROL = ("--inference", "fixed", "--control", "v1")
+
+
 CASES = [
     Case("shadow_sample", ("shadow-report", _sample("shadow.parquet"))),
     Case(
@@ -128,6 +134,7 @@ CASES = [
         (
             "canary-decide",
             _sample("canary.parquet"),
+            *FIXED_CONTROL,
             "--metric",
             "clicked",
             "--metric",
@@ -145,6 +152,7 @@ CASES = [
         (
             "canary-decide",
             _sample("canary.parquet"),
+            *FIXED_CONTROL,
             "--metric",
             "revenue",
             "--stage",
@@ -159,7 +167,15 @@ CASES = [
     ),
     Case(
         "canary_rollback",
-        ("canary-decide", f"{LOGS}/rb.parquet", "--metric", "clicked", "--stage", "5"),
+        (
+            "canary-decide",
+            f"{LOGS}/rb.parquet",
+            *FIXED_CONTROL,
+            "--metric",
+            "clicked",
+            "--stage",
+            "5",
+        ),
         {
             "rb.parquet": _simulate(
                 "canary",
@@ -176,7 +192,15 @@ CASES = [
     ),
     Case(
         "canary_hold_inconsistent",
-        ("canary-decide", f"{LOGS}/hold.parquet", "--metric", "clicked", "--stage", "20"),
+        (
+            "canary-decide",
+            f"{LOGS}/hold.parquet",
+            *FIXED_CONTROL,
+            "--metric",
+            "clicked",
+            "--stage",
+            "20",
+        ),
         {
             "hold.parquet": _simulate(
                 "canary",
@@ -195,13 +219,32 @@ CASES = [
     ),
     Case(
         "canary_no_metric_neutral",
-        ("canary-decide", f"{LOGS}/neutral.parquet", "--allow-neutral", "--stage", "5"),
+        (
+            "canary-decide",
+            f"{LOGS}/neutral.parquet",
+            *FIXED_CONTROL,
+            "--allow-neutral",
+            "--stage",
+            "5",
+        ),
         {"neutral.parquet": _simulate("canary", "--users", "4000", "--seed", "9")},
     ),
-    Case("interleave_sample", ("interleave-report", _sample("interleave.parquet"))),
+    Case(
+        "interleave_sample",
+        ("interleave-report", _sample("interleave.parquet"), "--inference", "fixed"),
+    ),
     Case(
         "interleave_nested",
-        ("interleave-report", f"{LOGS}/nested.parquet", "--a-name", "prod", "--bootstrap", "500"),
+        (
+            "interleave-report",
+            f"{LOGS}/nested.parquet",
+            "--a-name",
+            "prod",
+            "--bootstrap",
+            "500",
+            "--inference",
+            "fixed",
+        ),
         {
             "nested.parquet": _simulate(
                 "interleave", "--sessions", "3000", "--seed", "4", "--format", "nested"

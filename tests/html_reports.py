@@ -2,9 +2,10 @@
 
 ``build_reports(folder)`` simulates small shadow, canary and interleaving logs, plants hostile
 values in their segment columns and team names, runs every command (and a gate policy over
-the logs) and returns each report's dictionary. ``with_time_series(reports, folder)`` adds the
-planned time-series keys (``docs/html-report.md``), computed here from the same logs, so the
-pages can be checked with every plot they will have.
+the logs) and returns each report's dictionary. canary-decide and interleave-report carry
+their time series themselves; ``with_time_series(reports, folder)`` adds the keys the other
+pages will read (``docs/html-report.md``), computed here from the same logs, so those pages
+can be checked with every plot they will have.
 """
 
 from __future__ import annotations
@@ -133,10 +134,6 @@ def _iso(values: pl.Series) -> list[str]:
     return [v.isoformat() for v in values.to_list()]
 
 
-def _normal_ci(diff: np.ndarray, se: np.ndarray) -> tuple[list[float], list[float]]:
-    return list(diff - 1.96 * se), list(diff + 1.96 * se)
-
-
 def shadow_ecdf(log: pl.DataFrame) -> dict[str, Any]:
     """Quantile points of both ECDFs and where they differ most (the two-sample KS D)."""
     data = log.drop_nulls(["primary_prediction", "shadow_prediction"]).filter(
@@ -157,25 +154,6 @@ def shadow_ecdf(log: pl.DataFrame) -> dict[str, Any]:
         "ks_cdf_primary": float(fa[at]),
         "ks_cdf_shadow": float(fb[at]),
     }
-
-
-def interleave_timeline(log: pl.DataFrame, steps: int = 6) -> dict[str, Any]:
-    """Cumulative Δ_AB = wins_B/n + ties/(2n) - 1/2 in session order, with a normal 95% CI."""
-    credit = (
-        log.group_by("session_id")
-        .agg(
-            (pl.col("clicked") & (pl.col("team") == "B")).sum().alias("b"),
-            (pl.col("clicked") & (pl.col("team") == "A")).sum().alias("a"),
-        )
-        .sort("session_id")
-    )
-    wins = credit["b"].cast(pl.Int64) - credit["a"].cast(pl.Int64)  # sums of booleans are u32
-    score = np.sign(wins.to_numpy()) / 2  # +-1/2 or 0
-    cuts = np.linspace(len(score) / steps, len(score), steps).astype(int)
-    delta = np.array([score[:c].mean() for c in cuts])
-    se = np.array([score[:c].std(ddof=1) / np.sqrt(c) for c in cuts])
-    low, high = _normal_ci(delta, se)
-    return {"sessions": cuts.tolist(), "delta_ab": delta.tolist(), "ci_low": low, "ci_high": high}
 
 
 def _shadow_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
@@ -205,44 +183,6 @@ def _shadow_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
             entry["failed"] = entry["value"] == SCRIPT
 
 
-def _canary_series(stats: dict[str, Any], log: pl.DataFrame) -> None:
-    buckets = (
-        log.sort("ts")
-        .group_by_dynamic("ts", every="3h", group_by="model_variant")
-        .agg(
-            pl.col("error").mean().alias("error_rate"),
-            pl.col("latency_ms").quantile(0.99).alias("p99"),
-            pl.col("user_id").n_unique().alias("units"),
-            pl.col("clicked").mean().alias("ctr"),
-            pl.col("clicked").var().alias("var"),
-            pl.len().alias("n"),
-        )
-    )
-    wide = {v: buckets.filter(pl.col("model_variant") == v).sort("ts") for v in ("v1", "v2")}
-    n = {v: np.cumsum(wide[v]["n"].to_numpy()) for v in wide}
-    rate = {v: np.cumsum((wide[v]["ctr"] * wide[v]["n"]).to_numpy()) / n[v] for v in wide}
-    lift = rate["v2"] - rate["v1"]
-    low, high = _normal_ci(lift, np.sqrt(sum(rate[v] * (1 - rate[v]) / n[v] for v in wide)))
-    per_bucket = wide["v2"]["ctr"].to_numpy() - wide["v1"]["ctr"].to_numpy()
-    bucket_se = np.sqrt(sum((wide[v]["var"] / wide[v]["n"]).to_numpy() for v in wide))
-    bucket_low, bucket_high = _normal_ci(per_bucket, bucket_se)
-    starts = _iso(wide["v1"]["ts"])
-    metric = stats["metric"]
-    metric["timeline"] = {"start": starts, "lift": list(lift), "ci_low": low, "ci_high": high,
-                          "interval": "95% CI, fixed horizon"}  # fmt: skip
-    metric["daily"] = {"start": starts, "lift": list(per_bucket), "ci_low": bucket_low,
-                       "ci_high": bucket_high}  # fmt: skip
-    metric["margin"] = 0.01
-    units = {v: np.cumsum(wide[v]["units"].to_numpy()) for v in wide}
-    stats["timeline"] = {
-        "start": starts,
-        "error_rate": {v: wide[v]["error_rate"].to_list() for v in wide},
-        "latency_p99_ms": {v: wide[v]["p99"].to_list() for v in wide},
-        "treatment_share": list(units["v2"] / (units["v1"] + units["v2"])),
-        "flagged_bucket": 2,
-    }
-
-
 def _sample_size_curves(plan: dict[str, Any]) -> None:
     solver = NormalIndPower()
     units = np.linspace(plan["n_total"] / 4, plan["n_total"] * 2, 12)
@@ -266,9 +206,5 @@ def with_time_series(reports: dict[str, dict[str, Any]], folder: Path) -> dict[s
     """Copies of the reports with the planned time-series keys added, from the same logs."""
     out = copy.deepcopy(reports)
     _shadow_series(out["shadow"]["stats"], pl.read_parquet(folder / "shadow.parquet"))
-    _canary_series(out["canary"]["stats"], pl.read_parquet(folder / "canary.parquet"))
-    out["interleave"]["stats"]["timeline"] = interleave_timeline(
-        pl.read_parquet(folder / "interleave.parquet")
-    )
     _sample_size_curves(out["sample_size"]["stats"])
     return out

@@ -61,7 +61,9 @@ def test_healthy_lift_promotes_to_next_stage(run_cli, simulate):
 
 def test_json_figures_match_scipy_on_the_same_log(run_cli, simulate):
     path = simulate(click_lift=0.3)
-    result, report = decide(run_cli, path, "--metric", "revenue")
+    # The fixed-horizon z-test: its CIs and p-values are pinned here (the sequential ones in
+    # tests/test_canary_sequential.py).
+    result, report = decide(run_cli, path, "--metric", "revenue", "--inference", "fixed")
     assert result.exit_code == 0
     log = pl.read_parquet(path)
     s = report["stats"]
@@ -192,8 +194,13 @@ def test_neutral_result_holds_unless_allowed(run_cli, simulate):
     assert result.exit_code == 3 and report["verdict"] == "HOLD"
     assert report["stats"]["metric"]["pvalue"] >= 0.05
     assert failed(report) == {"primary_metric"}
-    result, report = decide(run_cli, path, "--allow-neutral")
+    # --allow-neutral needs the loss it accepts; a 10% margin is shown non-inferior here.
+    result, report = decide(run_cli, path, "--allow-neutral", "--nim", "0.10")
     assert result.exit_code == 0 and report["verdict"] == "PROMOTE"
+    tests = report["stats"]["metric"]["tests"]
+    assert tests["non_inferior"]["reject"] and not tests["superior"]["reject"]
+    result, _ = decide(run_cli, path, "--allow-neutral")
+    assert result.exit_code == 2 and "--nim" in result.stderr
 
 
 def test_salt_mismatch_is_reported(run_cli, simulate):
@@ -376,13 +383,19 @@ def test_significant_negative_segment_is_flagged(run_cli, simulate, tmp_path):
         .otherwise(pl.col("clicked"))
     )
     path = write_parquet(tmp_path / "broken.parquet", broken)
-    result, report = decide(run_cli, path, "--segment", "country")
+    # Fixed horizon: the overall lift stays significant, so the verdict shows the segment
+    # is advisory.
+    result, report = decide(run_cli, path, "--segment", "country", "--inference", "fixed")
     entries = {e["value"]: e for e in report["stats"]["segments"]["country"]}
     assert entries["IN"]["regression"] is True and entries["IN"]["lift_abs"] < 0
     assert entries["US"]["regression"] is False
     assert any("segment country = IN" in w for w in report["warnings"])
-    # Advisory: the segment is flagged, the verdict follows the primary metric.
+    # Advisory: the segment is flagged and named in the reasons, the verdict follows the
+    # primary metric.
     assert report["verdict"] == "PROMOTE" and result.exit_code == 0
+    assert any(r.startswith("segment country = IN: clicked") for r in report["reasons"])
+    assert report["checks"][-1]["id"] == "segment_regression"
+    assert report["checks"][-1]["status"] == "warn"
     md = run_cli(
         "canary-decide",
         path,
@@ -392,6 +405,8 @@ def test_significant_negative_segment_is_flagged(run_cli, simulate, tmp_path):
         "20",
         "-s",
         "country",
+        "--inference",
+        "fixed",
         "-f",
         "markdown",
     )

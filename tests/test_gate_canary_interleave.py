@@ -50,9 +50,10 @@ def canary_gate(name: str, path: str, extra: str = "") -> str:
 
 
 def interleave_gate(name: str, path: str, extra: str = "") -> str:
+    # The fixed-horizon test: its sign test and bootstrap CI are pinned against scipy here.
     return (
         f'[[gate]]\nname = "{name}"\nkind = "interleave"\npaths = ["{path}"]\n'
-        f"bootstrap = {BOOTSTRAP}\n{extra}\n"
+        f'bootstrap = {BOOTSTRAP}\ninference = "fixed"\n{extra}\n'
     )
 
 
@@ -260,7 +261,7 @@ def test_interleave_options_and_columns_reach_the_report(run_cli, logs: Path, tm
     stats = result.json()["gates"][0]["stats"]
     direct = interleave_report(
         [logs / "interleave-b.parquet"],
-        options=InterleaveOptions(bootstrap=BOOTSTRAP, confidence=0.9, seed=11),
+        options=InterleaveOptions(bootstrap=BOOTSTRAP, confidence=0.9, seed=11, inference="fixed"),
     )
     for key in ("wins_a", "wins_b", "ties", "pvalue", "delta_ab", "ci_low", "ci_high"):
         assert stats[key] == pytest.approx(direct.to_dict()["stats"][key], rel=1e-9), key

@@ -216,9 +216,9 @@ def test_example_policy_passes_on_the_sample_logs(run_cli):
     commands = {
         "shadow": "shadow-report shadow.parquet --threshold 0.5 --segment country --segment device",
         "canary-50pct": "canary-decide canary.parquet --metric clicked --metric revenue "
-        "--stage 50 --salt canary",
+        "--stage 50 --salt canary --control v1 --inference fixed",
         "ranker-preference": "interleave-report interleave.parquet --a-name prod-ranker "
-        "--b-name candidate",
+        "--b-name candidate --inference fixed",
     }
     for name, line in commands.items():
         command, log, *options = line.split()

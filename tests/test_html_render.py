@@ -84,13 +84,18 @@ def test_plots_drawn_from_todays_reports(reports: dict[str, Any]) -> None:
         "segment_disagreement",
     ]
     assert plot_keys("canary") == [
+        "lift_over_time",
+        "lift_per_bucket",
         "metric_lifts",
+        "error_rate_over_time",
+        "latency_over_time",
+        "srm_over_time",
         "variant_error_rate",
         "variant_latency",
         "segment_forest",
         "segment_forest",
     ]
-    assert plot_keys("interleave") == ["ctr_by_position"]
+    assert plot_keys("interleave") == ["preference_over_time", "ctr_by_position"]
     assert plot_keys("sample_size") == ["n_against_mde", "days_against_mde"]
     assert plot_keys("sample_size_interleaving") == ["n_against_mde"]
 

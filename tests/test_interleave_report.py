@@ -124,7 +124,7 @@ def test_random_logs_match_direct_counts(tmp_path: Path, seed: int) -> None:
     sessions = random_sessions(300, seed)
     expected = direct_counts(sessions)
     path = write_parquet(tmp_path / "log.parquet", long_frame(sessions))
-    report = interleave_report([path], options=InterleaveOptions(bootstrap=500))
+    report = interleave_report([path], options=InterleaveOptions(bootstrap=500, inference="fixed"))
     got = report.to_dict()["stats"]
     assert (got["wins_a"], got["wins_b"], got["ties"]) == (
         expected["wins_a"],
@@ -195,7 +195,9 @@ def test_verdicts(
     tmp_path: Path, run_cli, wins_a: int, wins_b: int, verdict: str, code: int
 ) -> None:
     path = write_parquet(tmp_path / "log.parquet", _outcome_log(wins_a, wins_b, 300))
-    result = run_cli("interleave-report", path, "-f", "json", "--seed", "3")
+    # The fixed-horizon test: the sign test and bootstrap CI (the sequential one is pinned in
+    # tests/test_interleave_sequential.py).
+    result = run_cli("interleave-report", path, "-f", "json", "--seed", "3", "--inference", "fixed")
     report = result.json()
     assert report["verdict"] == verdict and result.exit_code == code
     pvalue = stats.binomtest(wins_b, wins_a + wins_b, 0.5).pvalue
@@ -225,11 +227,12 @@ def test_config_min_sessions_holds_a_significant_result(tmp_path: Path, run_cli)
 
 def test_bootstrap_seed_and_resamples(tmp_path: Path, run_cli) -> None:
     path = write_parquet(tmp_path / "log.parquet", _outcome_log(40, 60, 30))
-    first = run_cli("interleave-report", path, "-f", "json", "--seed", "5").json()["stats"]
-    again = run_cli("interleave-report", path, "-f", "json", "--seed", "5").json()["stats"]
-    other = run_cli(
-        "interleave-report", path, "-f", "json", "--seed", "6", "--bootstrap", "500"
-    ).json()["stats"]
+    fixed = ("-f", "json", "--inference", "fixed")
+    first = run_cli("interleave-report", path, *fixed, "--seed", "5").json()["stats"]
+    again = run_cli("interleave-report", path, *fixed, "--seed", "5").json()["stats"]
+    other = run_cli("interleave-report", path, *fixed, "--seed", "6", "--bootstrap", "500").json()[
+        "stats"
+    ]
     assert (first["ci_low"], first["ci_high"]) == (again["ci_low"], again["ci_high"])
     assert (first["ci_low"], first["ci_high"]) != (other["ci_low"], other["ci_high"])
     assert other["bootstrap"] == 500

@@ -59,7 +59,7 @@ def test_canary_and_interleave_take_cli_names_too() -> None:
     canary = abtool.canary_report(SAMPLES / "canary.parquet", metric="clicked", stage=50)
     assert canary.stats.metric is not None and canary.stats.metric.name == "clicked"
     preference = abtool.interleave_report(
-        SAMPLES / "interleave.parquet", b_name="candidate", bootstrap=200
+        SAMPLES / "interleave.parquet", b_name="candidate", bootstrap=200, inference="fixed"
     )
     assert (
         preference.stats.teams.b.name == "candidate"

@@ -72,7 +72,7 @@ def test_bad_value_fails_with_the_policy_message(key: str, text: str) -> None:
         ({"stage": ["5"]}, "stage", 5.0),
         ({"stage": ["2.5"]}, "stage", 2.5),
         ({"stage": ["1e1"]}, "stage", 10.0),
-        ({"allow_neutral": ["true"]}, "allow_neutral", True),
+        ({"allow_neutral": ["true"], "nim": ["0.02"]}, "allow_neutral", True),
         ({"bootstrap": ["200"]}, "bootstrap", 200),
         ({"metric": ["revenue"]}, "metrics", ("revenue",)),
         ({"metric": ["revenue", "clicked"]}, "metrics", ("revenue", "clicked")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,15 @@ class CanaryRequest:
         recent_window: latest predictions per variant kept for the KS test.
         salt: assignment salt whose md5 buckets the units are checked against.
         treatment_share: the share the salt's buckets give the treatment (0..1).
+        stage: the treatment's planned share in percent (None: not given); with no variant
+            named, it says which value is the control (see ``CanaryData.variant_note``).
+        pre_log: a log opened by the same engine whose rows are the pre-period (CUPED).
+        pre_until: or: rows of the log before this time are the pre-period, the rest the
+            experiment (rows from ``since`` on).
+        covariate: the CUPED covariate column (None: each metric's own column); without a
+            pre-period it is aggregated over the experiment's rows.
+        bucket: ``day``, ``hour`` or ``auto`` (days when the log spans 36 hours or more).
+        timeline: whether to aggregate per time bucket at all.
         time_unit: how an epoch-number time column is read (``auto``: by magnitude).
     """
 
@@ -36,6 +46,18 @@ class CanaryRequest:
     until: datetime | None = None
     salt: str | None = None
     treatment_share: float = 0.5
+    stage: float | None = None
+    pre_log: Any = None
+    pre_until: datetime | None = None
+    covariate: str | None = None
+    bucket: str = "auto"
+    timeline: bool = True
+
+    @property
+    def adjusts(self) -> bool:
+        """Whether the metrics get a CUPED covariate."""
+        return self.pre_log is not None or self.pre_until is not None or self.covariate is not None
+
     time_unit: str = "auto"
 
 
@@ -43,11 +65,15 @@ class CanaryRequest:
 class UnitSums:
     """One metric in one variant, per unit: ``x`` the metric summed, ``y`` the rows counted.
 
-    Units without a single non-missing value of the metric are not included.
+    Units without a single non-missing value of the metric are not included. With a CUPED
+    covariate, ``pre_x`` and ``pre_y`` are the covariate's sum and rows with a value per unit,
+    in the same order (0 for a unit without any).
     """
 
     x: NDArray[np.float64] = field(repr=False)
     y: NDArray[np.float64] = field(repr=False)
+    pre_x: NDArray[np.float64] | None = field(default=None, repr=False)
+    pre_y: NDArray[np.float64] | None = field(default=None, repr=False)
 
     @property
     def units(self) -> int:
@@ -94,11 +120,70 @@ class SegmentData:
 
 
 @dataclass(frozen=True)
+class PrePeriod:
+    """Where the CUPED covariate came from.
+
+    Attributes:
+        source: ``"covariate log <paths>"``, ``"rows before <time>"`` or ``"experiment rows"``.
+        rows: rows of the pre-period read (the experiment's rows for a per-row covariate).
+        covariate: the covariate column (None: each metric's own column).
+        metrics: the metrics that have a covariate (a metric absent from a covariate log has
+            none).
+    """
+
+    source: str
+    rows: int
+    covariate: str | None
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VariantBuckets:
+    """One variant per time bucket (lists in bucket order)."""
+
+    requests: list[int]
+    errors: list[int] | None
+    new_units: list[int]
+    """Units first seen in the bucket (consistent units only)."""
+    latency_p99_ms: list[float | None] | None
+
+
+@dataclass(frozen=True)
+class UnitBuckets:
+    """The primary metric per unit and time bucket, one entry per (unit, bucket) with a value.
+
+    Entries are sorted by unit, then bucket; units seen under both variants are left out.
+    ``cum_x`` / ``cum_y`` are the unit's sums through the entry's bucket, ``first`` marks
+    each unit's first entry.
+    """
+
+    bucket: NDArray[np.int64] = field(repr=False)
+    treated: NDArray[np.bool_] = field(repr=False)
+    x: NDArray[np.float64] = field(repr=False)
+    y: NDArray[np.float64] = field(repr=False)
+    cum_x: NDArray[np.float64] = field(repr=False)
+    cum_y: NDArray[np.float64] = field(repr=False)
+    first: NDArray[np.bool_] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The log cut into time buckets (UTC days or hours, by their start)."""
+
+    width: str
+    starts: list[datetime]
+    control: VariantBuckets
+    treatment: VariantBuckets
+    primary: UnitBuckets | None
+
+
+@dataclass(frozen=True)
 class CanaryData:
     """Everything canary-decide needs, reduced from the log.
 
     ``salt_mismatched_units`` counts units logged under a variant their salt bucket does not
-    give (None without a salt). ``read_notes`` holds values left out of figures (infinite
+    give (None without a salt). ``variant_note`` says how control and treatment were chosen
+    when neither was named. ``read_notes`` holds values left out of figures (infinite
     predictions, negative latencies ...) and what reading assumed.
     """
 
@@ -113,6 +198,9 @@ class CanaryData:
     metrics: list[MetricData]
     segments: dict[str, list[SegmentData]]
     salt_mismatched_units: int | None = None
+    variant_note: str | None = None
+    pre_period: PrePeriod | None = None
+    timeline: Timeline | None = None
     read_notes: ReadNotes = field(default_factory=ReadNotes)
 
     @property

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from abtool.aggregates.hygiene import ReadNotes
 
+STEPS = 20
+
 
 @dataclass(frozen=True)
 class PositionRow:
@@ -16,6 +18,15 @@ class PositionRow:
     shown_b: int
     clicks_a: int
     clicks_b: int
+
+
+@dataclass(frozen=True)
+class PreferenceStep:
+    """Wins after the first ``sessions`` sessions (in session-id order); the rest are ties."""
+
+    sessions: int
+    wins_a: int
+    wins_b: int
 
 
 @dataclass(frozen=True)
@@ -37,4 +48,6 @@ class InterleaveData:
     positions: list[PositionRow] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
     assumed: dict[str, int] = field(default_factory=dict)
+    steps: list[PreferenceStep] = field(default_factory=list)
+    """Cumulative wins at about ``STEPS`` evenly spaced session counts, the last at all."""
     read_notes: ReadNotes = field(default_factory=ReadNotes)

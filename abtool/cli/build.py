@@ -42,7 +42,8 @@ def help_text(bound: BoundSetting) -> str:
 
 def _parameter(bound: BoundSetting) -> inspect.Parameter:
     setting = bound.setting
-    parsed_from_text = setting.parse is not None
+    # A list's items are parsed one by one (abtool.spec.validate): it stays a list here.
+    parsed_from_text = setting.parse is not None and bound.type is not ValueType.TEXT_LIST
     base = str if parsed_from_text else _CLI_TYPES[bound.type]
     # Lists and parsed values arrive as None when not given: the field's default then applies.
     takes_none = bound.optional or parsed_from_text or bound.type is ValueType.TEXT_LIST

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from abtool.spec import option
+from abtool.spec import AT_LEAST_ONE, option
 from abtool.times import check_time
 
 
@@ -25,6 +25,31 @@ def until_option() -> Any:
         "--until",
         "Keep rows before this ISO time (UTC if naive).",
         parse=check_time,
+    )
+
+
+INFERENCE_METHODS = ("sequential", "fixed")
+
+
+def inference_option() -> Any:
+    """``--inference``: always-valid (sequential) or fixed-horizon tests."""
+    return option(
+        "sequential",
+        "--inference",
+        "sequential: confidence sequences, valid at every look (re-run on each snapshot); "
+        "fixed: one pre-planned look.",
+        choices=INFERENCE_METHODS,
+    )
+
+
+def tuning_units_option() -> Any:
+    """``--tuning-units``: where the confidence sequence is tightest."""
+    return option(
+        5000,
+        "--tuning-units",
+        "N*: total units (sessions) where the confidence sequence is tightest; the planned "
+        "total fits best (sample-size prints it).",
+        range=AT_LEAST_ONE,
     )
 
 

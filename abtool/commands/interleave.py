@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abtool.commands.common import engine_option, spark_master_option
+from abtool.commands.common import (
+    engine_option,
+    inference_option,
+    spark_master_option,
+    tuning_units_option,
+)
 from abtool.errors import UsageError
 from abtool.reports.result import PREFERENCE_VERDICTS, Consequence
 from abtool.spec import (
@@ -49,8 +54,13 @@ class InterleaveOptions:
 
     a_name: str | None = option(None, "--a-name", "Label of team A in the output (e.g. prod).")
     b_name: str | None = option(None, "--b-name", "Label of team B, the candidate, in the output.")
+    inference: str = inference_option()
+    tuning_units: int = tuning_units_option()
     bootstrap: int = option(
-        10_000, "--bootstrap", "Bootstrap resamples for the CI of Δ.", range=AT_LEAST_ONE
+        10_000,
+        "--bootstrap",
+        "Bootstrap resamples for the CI of Δ (with --inference fixed).",
+        range=AT_LEAST_ONE,
     )
     confidence: float = option(0.95, "--confidence", "Level of the CI of Δ.", range=OPEN_FRACTION)
     seed: int = option(0, "--seed", "Bootstrap seed: same seed, same CI.", range=NON_NEGATIVE)
@@ -69,7 +79,10 @@ class InterleaveThresholds:
         integer=True,
     )
     preference: float = threshold(
-        0.05, "Significance level alpha of the two-sided sign test.", OPEN_FRACTION
+        0.05,
+        "Significance level alpha of the two-sided preference test (sequential: confidence "
+        "sequence; fixed: exact sign test).",
+        OPEN_FRACTION,
     )
 
 
@@ -85,17 +98,22 @@ def check_settings(columns: InterleaveColumns, options: Any, thresholds: Any) ->
 
 SPEC = CommandSpec(
     name="interleave-report",
-    summary="Which ranker do users prefer? Team-draft credit, win rates, sign test, Δ with CI.",
+    summary="Which ranker do users prefer? Team-draft credit, win rates, Δ with an always-valid "
+    "(or fixed-horizon) interval.",
     options=InterleaveOptions,
     columns=InterleaveColumns,
     thresholds=InterleaveThresholds,
     checks=(
-        CheckSpec("min_sessions", Consequence.HOLD, "at least this many sessions were decisive"),
+        CheckSpec(
+            "min_sessions",
+            Consequence.HOLD,
+            "at least this many sessions were decisive (GO waits for them; NO_GO does not)",
+        ),
         CheckSpec(
             "preference",
             Consequence.NO_GO,
-            "B is significantly preferred at this alpha (A significantly preferred: NO_GO; "
-            "neither: HOLD)",
+            "B is significantly preferred at this alpha (A significantly preferred: NO_GO "
+            "whatever the session count; neither: HOLD)",
         ),
     ),
     verdicts=PREFERENCE_VERDICTS,

@@ -105,6 +105,18 @@ class SampleSizeOptions:
     daily_units: float | None = option(
         None, "--daily-units", "Units (sessions) entering per day: gives the days."
     )
+    variance_reduction: float | None = option(
+        None,
+        "--variance-reduction",
+        "Expected CUPED variance reduction in percent (e.g. 30): also plan the smaller "
+        "adjusted sample.",
+    )
+    covariate_correlation: float | None = option(
+        None,
+        "--covariate-correlation",
+        "Or the expected correlation between the pre-period covariate and the metric per "
+        "unit (CUPED leaves 1 - rho^2 of the variance).",
+    )
 
 
 SPEC = CommandSpec(

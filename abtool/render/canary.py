@@ -15,6 +15,8 @@ from abtool.results.canary import (
     ProportionUnitTest,
 )
 
+MAX_BUCKETS = 48  # rows of the over-time table; every bucket is in --format json
+
 ROLES = ("control", "treatment")
 
 
@@ -94,7 +96,74 @@ def _validity(stats: CanaryStats) -> Facts:
     items.append(
         ("stage", f"{stage:g}% → next {following:g}%" if stage and following is not None else "n/a")
     )
+    inference = stats.inference
+    items.append(("inference", inference.label))
+    items.append(
+        (
+            "alpha",
+            f"primary {inference.primary_alpha:g} (one-sided), each guardrail "
+            f"{inference.guardrail_alpha:g}, harm {inference.harm_alpha:g} over "
+            f"{inference.harm_metrics} metric(s) = {inference.harm_alpha_each:.3g} each",
+        )
+    )
     return Facts("Experiment", items)
+
+
+def _lift_text(lift: LiftStats) -> str:
+    return (
+        f"{_signed(lift.lift_abs)} {_interval(lift.ci_low, lift.ci_high)}; "
+        f"{_signed_rate(lift.lift_rel)} {_interval(lift.rel_ci_low, lift.rel_ci_high, rate=True)}"
+        f", p = {fmt_pvalue(lift.pvalue)}"
+    )
+
+
+def _decision_items(metric: MetricStats) -> list[tuple[str, str]]:
+    """The metric's one-sided tests, CUPED, what a HOLD waits for, and novelty."""
+    items: list[tuple[str, str]] = []
+    tests = metric.tests
+    if tests is not None:
+        items.append(
+            (
+                "better / non-inferior / harmful",
+                f"p = {fmt_pvalue(tests.superior.pvalue)} / "
+                f"{fmt_pvalue(tests.non_inferior.pvalue)} / {fmt_pvalue(tests.harmful.pvalue)}"
+                f" (one-sided; margin {100 * tests.margin:g}% of control)",
+            )
+        )
+    cuped = metric.cuped
+    if cuped is not None:
+        items += [
+            (
+                "CUPED covariate",
+                f"{cuped.covariate} from the {cuped.source}; variance reduction "
+                f"{cuped.variance_reduction_pct:.1f}%, {cuped.units_without_pre:,} units "
+                "without pre-period data",
+            ),
+            ("lift, unadjusted", _lift_text(cuped.unadjusted)),
+            ("lift, CUPED", _lift_text(cuped.adjusted)),
+        ]
+    gap = metric.gap
+    if gap is not None:
+        needed = "out of reach" if gap.units_needed is None else f"{gap.units_needed:,} units"
+        days = f" (~{gap.more_days:.1f} more days)" if gap.more_days else ""
+        items.append(
+            (
+                "waiting for",
+                f"detectable now (80% power) {_signed(gap.mde)}; target "
+                f"{_signed(gap.target_effect)} needs {needed}{days}",
+            )
+        )
+    novelty = metric.novelty
+    if novelty is not None:
+        items.append(
+            (
+                "novelty",
+                f"first {novelty.early_days} days {_signed(novelty.early_lift)} vs later "
+                f"{_signed(novelty.late_lift)}, p = {fmt_pvalue(novelty.pvalue)}"
+                + (" — differs" if novelty.differs else ""),
+            )
+        )
+    return items
 
 
 def _metric(metric: MetricStats) -> Facts:
@@ -115,6 +184,8 @@ def _metric(metric: MetricStats) -> Facts:
             f"{_interval(lift.rel_ci_low, lift.rel_ci_high, rate=True)}",
         ),
         ("p-value", fmt_pvalue(lift.pvalue)),
+        ("interval", metric.interval or "n/a"),
+        *_decision_items(metric),
     ]
     test = metric.unit_test
     if isinstance(test, ProportionUnitTest):
@@ -163,12 +234,61 @@ def _lift_row(first: list[str], lift: LiftStats, holm: Holm | None) -> list[str]
 LIFT_COLUMNS = ["control", "treatment", "lift", "CI (abs)", "p", "p Holm"]
 
 
+def _guardrails(guardrails: list[MetricStats]) -> Table:
+    rows = []
+    for g in guardrails:
+        tests = g.tests
+        lift = g.lift
+        rows.append(
+            [
+                g.name,
+                tests.direction if tests else "n/a",
+                f"{100 * tests.margin:g}%" if tests else "n/a",
+                _signed_rate(lift.lift_rel),
+                _interval(lift.ci_low, lift.ci_high),
+                fmt_pvalue(tests.non_inferior.pvalue) if tests else "n/a",
+                fmt_pvalue(tests.harmful.pvalue) if tests else "n/a",
+                "non-inferior" if tests and tests.non_inferior.reject else "not shown",
+            ]
+        )
+    columns = ["guardrail", "better", "margin", "lift", "interval (abs)", "p NI", "p harm", ""]
+    return Table("Guardrails", columns, rows, frozenset(range(2, 7)))
+
+
+def _over_time(metric: MetricStats) -> Table | None:
+    cumulative, daily = metric.timeline, metric.daily
+    if cumulative is None or daily is None:
+        return None
+    rows = []
+    for k, start in enumerate(cumulative.start[:MAX_BUCKETS]):
+        rows.append(
+            [
+                start.isoformat(timespec="minutes"),
+                fmt_number(cumulative.units[k]),
+                _signed(cumulative.lift[k]),
+                _interval(cumulative.ci_low[k], cumulative.ci_high[k]),
+                _signed(daily.lift[k]),
+                _interval(daily.ci_low[k], daily.ci_high[k]),
+            ]
+        )
+    title = f"{metric.name} over time ({cumulative.interval})"
+    if len(cumulative.start) > MAX_BUCKETS:
+        title += f", first {MAX_BUCKETS} of {len(cumulative.start)} buckets"
+    columns = ["bucket", "units", "cumulative lift", "band", "bucket lift", "band"]
+    return Table(title, columns, rows, frozenset(range(1, 6)))
+
+
 def sections(report: Report[CanaryStats]) -> list[Block]:
     """Blocks of canary-decide, built from its statistics."""
     stats = report.stats
     blocks: list[Block] = [_variants(stats), _validity(stats)]
     if stats.metric is not None:
         blocks.append(_metric(stats.metric))
+        over_time = _over_time(stats.metric)
+        if over_time is not None:
+            blocks.append(over_time)
+    if stats.guardrails:
+        blocks.append(_guardrails(stats.guardrails))
     if stats.secondary_metrics:
         rows = [_lift_row([m.name], m.lift, m.holm) for m in stats.secondary_metrics]
         blocks.append(
@@ -194,7 +314,8 @@ def key_figures(report: Report[CanaryStats]) -> str:
         parts = ["no metric"]
     else:
         lift = metric.lift
-        level = f"{100 * (1 - metric.alpha):g}% CI"
+        kind = "CS" if stats.inference.method == "sequential" else "CI"
+        level = f"{100 * (1 - metric.alpha):g}% {kind}"
         text = f"{metric.name} lift {_signed(lift.lift_abs)}"
         if lift.lift_rel is not None:
             text += f" ({100 * lift.lift_rel:+.2f}%)"

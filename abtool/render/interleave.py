@@ -16,7 +16,6 @@ def sections(report: Report[InterleaveStats]) -> list[Block]:
     stats = report.stats
     pref = stats.preference
     a, b = stats.teams.a, stats.teams.b
-    level = f"{100 * pref.confidence:g}%"
     summary = Facts(
         "Preference",
         [
@@ -27,10 +26,13 @@ def sections(report: Report[InterleaveStats]) -> list[Block]:
             (f"win rate of {b.name}", f"{fmt_rate(pref.win_rate_b)} of decisive sessions"),
             (
                 f"Δ preference for {b.name}",
-                f"{_signed(pref.delta_ab)} ({level} CI {_signed(pref.ci_low)} to "
-                f"{_signed(pref.ci_high)}, {pref.bootstrap:,} bootstrap resamples)",
+                f"{_signed(pref.delta_ab)} ({_signed(pref.ci_low)} to {_signed(pref.ci_high)})",
             ),
-            ("sign test", f"p = {fmt_pvalue(pref.pvalue)}"),
+            ("interval", _interval(stats)),
+            (
+                "sign test" if stats.test is None else "always-valid test",
+                f"p = {fmt_pvalue(pref.pvalue)}",
+            ),
         ],
     )
     teams = Table(
@@ -56,6 +58,13 @@ def sections(report: Report[InterleaveStats]) -> list[Block]:
     return [summary, teams, by_position]
 
 
+def _interval(stats: InterleaveStats) -> str:
+    pref = stats.preference
+    if stats.test is None:  # fixed horizon: the bootstrap CI
+        return f"{100 * pref.confidence:g}% CI, {pref.bootstrap:,} bootstrap resamples"
+    return stats.interval
+
+
 def _signed(value: Any) -> str:
     return "n/a" if value is None else f"{value:+.4f}"
 
@@ -64,7 +73,7 @@ def key_figures(report: Report[InterleaveStats]) -> str:
     """The headline numbers of an interleave report, for the gate table."""
     stats = report.stats
     pref = stats.preference
-    level = f"{100 * pref.confidence:g}% CI"
+    level = f"{100 * pref.confidence:g}% {'CI' if stats.test is None else 'CS'}"
     return ", ".join(
         [
             f"{stats.teams.b.name} win rate {fmt_rate(pref.win_rate_b)}",

@@ -21,6 +21,38 @@ def _percent(value: Any) -> str:
     return "n/a" if value is None else f"{100 * value:+.2f}%"
 
 
+def _companions(stats: SampleSizeStats, unit: str) -> list[tuple[str, str]]:
+    """The CUPED plan and the always-valid (sequential) plan, with the N* that fits."""
+    lines: list[tuple[str, str]] = []
+    cuped = stats.cuped
+    if cuped is not None:
+        label = f"with CUPED (-{cuped.variance_reduction_pct:.3g}% variance)"
+        if cuped.n_total is not None:
+            text = f"{_int(cuped.n_control)} control, {_int(cuped.n_treatment)} per treatment, "
+            text += f"{_int(cuped.n_total)} in total"
+        elif cuped.mde_abs is not None:
+            text = f"MDE {_signed(cuped.mde_abs)} at the same {unit}"
+        else:
+            text = f"power {fmt_number(cuped.power)} at the same {unit}"
+        if cuped.days is not None:
+            text += f"; {cuped.days} days"
+        lines.append((label, text))
+    seq = stats.sequential
+    if seq is not None:
+        if seq.n_total is not None:
+            text = f"{_int(seq.n_total)} {unit} in total ({seq.factor:.2f}x)"
+        elif seq.mde_abs is not None:
+            text = f"MDE {_signed(seq.mde_abs)} at the same {unit}"
+        else:
+            text = "the planned units"
+        if seq.days is not None:
+            text += f"; {seq.days} days"
+        both = cuped is not None and cuped.n_total is not None and seq.n_total is not None
+        lines.append(("always-valid test" + (" with CUPED" if both else " (default)"), text))
+        lines.append(("--tuning-units (N*)", f"{seq.tuning_units:,}"))
+    return lines
+
+
 def sections(report: Report[SampleSizeStats]) -> list[Block]:
     """Blocks of the sample-size report, built from its statistics."""
     stats = report.stats
@@ -80,6 +112,7 @@ def sections(report: Report[SampleSizeStats]) -> list[Block]:
         answer.append(("days", f"{stats.days} at {stats.daily_units:,g} {unit} a day"))
         if stats.days_note:
             answer.append(("duration note", stats.days_note))
+    answer += _companions(stats, unit)
     blocks: list[Block] = [
         Facts("Design", design),
         Facts(f"Answer (solved for {stats.solve_for})", answer),

@@ -2,32 +2,59 @@
 
 Order of the decision:
 
-1. ROLLBACK when an auto-rollback trigger fires (error rate, p99 latency, prediction mean).
+1. ROLLBACK when an auto-rollback trigger fires (error rate, p99 latency, prediction mean) or
+   a metric is significantly worse than control (``harm``: the primary metric or a
+   guardrail), whatever the sample size.
 2. HOLD when the experiment is not valid (sample-ratio mismatch, inconsistent assignment),
-   has too few units, or the primary metric is not significantly positive (with
-   ``allow_neutral``: is significantly negative).
+   has too few units, the primary metric is not significantly better (with ``allow_neutral``:
+   not shown non-inferior within ``nim``), or a guardrail is not shown non-inferior.
 3. PROMOTE otherwise, to the next stage of the ladder 1 -> 5 -> 20 -> 50 -> 100.
 
-A prediction distribution shift is an advisory alert: a better model is expected to predict
-differently, so it never changes the verdict by itself.
+Every interval and test uses the active inference method (``--inference``): a confidence
+sequence by default, valid however often the gate re-runs, or the fixed-horizon z-test for
+one planned look. A prediction distribution shift, a novelty effect and a segment regression
+are advisory: they are reported and change nothing by themselves.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.commands.canary import SPEC, CanaryColumns, CanaryOptions, CanaryThresholds
+from abtool.commands.guardrails import Guardrail, parse_guardrail
 from abtool.engines import Engine, LogInput, open_log
-from abtool.reports.canary_checks import canary_checks, signed_percent
-from abtool.reports.canary_metrics import metric_kind, metric_stats, segment_stats, with_holm
-from abtool.reports.hygiene import excluded_values, read_warnings
+from abtool.reports.canary_checks import canary_checks, novelty_check, segment_check
+from abtool.reports.canary_cuped import analysed_metric
+from abtool.reports.canary_decision import (
+    Tested,
+    gap,
+    gap_reason,
+    guardrails_check,
+    harm_check,
+    harm_metrics,
+    primary_check,
+    tested_guardrail,
+    with_tests,
+)
+from abtool.reports.canary_health import (
+    STAGES,
+    health,
+    prediction_shift,
+    stage_hint,
+    timeline_of,
+    treatment_share,
+    validity_of,
+)
+from abtool.reports.canary_metrics import metric_kind, segment_stats, with_holm
+from abtool.reports.canary_timeline import metric_series
+from abtool.reports.canary_warnings import canary_warnings
 from abtool.reports.result import (
     CANARY_VERDICTS,
     Check,
-    Consequence,
     Inputs,
     Report,
     Verdict,
@@ -37,17 +64,14 @@ from abtool.reports.settings import resolve
 from abtool.results.canary import (
     CanaryStats,
     Health,
-    PredictionShift,
-    Validity,
-    Variants,
-    VariantStats,
+    Inference,
+    MetricStats,
 )
-from abtool.stats.ks import ks_2samp_sorted, ks_statistic_sorted
-from abtool.stats.srm import sample_ratio_mismatch
+from abtool.stats.inference import InferenceMethod, method_named
+from abtool.stats.inference.margins import harm_alpha
 from abtool.times import parse_time
 
 COMMAND = SPEC.name
-STAGES = (1.0, 5.0, 20.0, 50.0, 100.0)
 
 
 def next_stage(stage: float) -> float:
@@ -72,16 +96,16 @@ def canary_report(
         data: Parquet files, globs or (hive-partitioned) directories (a path or a list),
             a Polars or pandas DataFrame, or a log an engine opened.
         columns: column names, defaults to the documented canary schema.
-        options: metrics, variants, stage, segments, time window.
-        thresholds: rollback triggers and validity limits (defaults: rollout checklist), or
-            overrides by check id.
+        options: metrics, guardrails, variants, stage, inference, CUPED, segments, window.
+        thresholds: rollback triggers, levels and validity limits (defaults: rollout
+            checklist), or overrides by check id.
         config: a TOML file of thresholds, as ``--config``.
         engine: the engine that reads ``data``: "polars", "spark" or an engine object such
             as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
             Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
-            ``metric=["clicked"], stage=5``).
+            ``metric=["clicked"], stage=5, guardrail=["latency_ms:decrease:0.05"]``).
 
     Returns:
         A Report with verdict PROMOTE, HOLD or ROLLBACK.
@@ -90,52 +114,89 @@ def canary_report(
     columns, options, limits = resolve(
         SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
     )
-    request = CanaryRequest(
-        metrics=tuple(options.metrics),
-        segments=tuple(options.segments),
-        control=options.control,
-        treatment=options.treatment,
-        recent_window=int(limits.distribution_shift_window),
-        since=parse_time(options.since, "--since"),
-        until=parse_time(options.until, "--until"),
-        salt=options.salt,
-        treatment_share=_treatment_share(options),
-        time_unit=options.time_unit,
-    )
+    guardrails = [parse_guardrail(g) for g in options.guardrails]
+    method = method_named(options.inference, limits.primary_metric, options.tuning_units)
+    request = _request(options, limits, guardrails, engine)
     log = open_log(data, engine, options)
     data = log.canary(columns, request, progress)
     if progress:
         progress("Computing statistics")
-    kinds = [metric_kind(m, options.metric_type, log.name) for m in data.metrics]
-    alpha = limits.primary_metric
     warnings: list[str] = []
-    health = _health(data)
-    validity = _validity(data, options)
-    shift = _shift(data)
-    results = [
-        metric_stats(m, kind, alpha, warnings, bootstrap=options.bootstrap, seed=options.seed)
-        for m, kind in zip(data.metrics, kinds, strict=True)
+    by_name = {m.name: m for m in data.metrics}
+    kind = {m.name: metric_kind(m, options.metric_type, log.name) for m in data.metrics}
+    analysed = [
+        analysed_metric(
+            by_name[m],
+            kind[m],
+            method,
+            warnings,
+            data.pre_period,
+            bootstrap=options.bootstrap,
+            seed=options.seed,
+        )
+        for m in options.metrics
     ]
-    metric = results[0] if results else None
-    checks = canary_checks(
-        health.variants, validity, shift, metric, limits, columns, options.allow_neutral
-    )
+    guard_method = method.with_alpha(limits.guardrails)
+    guarded = [
+        tested_guardrail(
+            g,
+            *analysed_metric(
+                by_name[g.column], kind[g.column], guard_method, warnings, data.pre_period
+            ),
+        )
+        for g in guardrails
+    ]
+    primary = Tested(*analysed[0], margin=options.nim) if analysed else None
+    k = harm_metrics(primary, guarded)
+    harm_method = method.with_alpha(harm_alpha(limits.harm, max(k, 1)))
+    metric = with_tests(primary, method, harm_method) if primary is not None else None
+    guard_stats = [with_tests(g, guard_method, harm_method) for g in guarded]
+    figures = health(data)
+    validity = validity_of(data, options)
+    if metric is not None and data.timeline is not None:
+        cumulative, daily, novelty = metric_series(data.timeline, method, limits.novelty)
+        metric = dataclasses.replace(metric, timeline=cumulative, daily=daily, novelty=novelty)
+    segments = segment_stats(data, method)
+    primary_metric = primary_check(metric, limits, options.allow_neutral)
+    if metric is not None and primary is not None and primary_metric.failing:
+        found = gap(
+            metric,
+            primary.estimate,
+            method,
+            allow_neutral=options.allow_neutral,
+            mde_rel=options.mde_rel,
+            units_per_day=_units_per_day(data, figures),
+        )
+        metric = dataclasses.replace(metric, gap=found)
+    decision = [
+        harm_check([m for m in [metric, *guard_stats] if m is not None], limits, k),
+        primary_metric,
+        guardrails_check(guard_stats, limits),
+        novelty_check(metric.novelty if metric else None, limits, _width(data)),
+        segment_check(segments, options.metrics[0] if options.metrics else None),
+    ]
+    hint = stage_hint(validity, options, limits)
+    shift = prediction_shift(data)
+    checks = canary_checks(figures.variants, validity, shift, limits, columns, decision, hint)
     verdict = decide(checks, CANARY_VERDICTS)
-    reasons = _reasons(verdict, checks)
+    reasons = _reasons(verdict, checks, metric, options)
     following = _whole(_next_stage(verdict, options.stage))
     if verdict is Verdict.PROMOTE and following is not None:
         reasons.append(f"promote from {options.stage:g}% to {following:g}%")
     stats = CanaryStats(
-        health=health,
+        health=figures,
         validity=validity,
         shift=shift,
         metric=metric,
-        secondary_metrics=with_holm(results[1:], alpha),
-        segments=segment_stats(data, alpha),
+        secondary_metrics=with_holm([m for m, _ in analysed[1:]], limits.primary_metric),
+        segments=segments,
         stage=_whole(options.stage),
         next_stage=following,
+        guardrails=guard_stats,
+        inference=_inference(method, options, limits, k),
+        timeline=timeline_of(data, checks),
     )
-    warnings = _warnings(data, stats, checks, options) + warnings
+    warnings = canary_warnings(data, stats, checks, options, hint) + warnings
     return Report(
         command=COMMAND,
         verdict=verdict,
@@ -147,93 +208,86 @@ def canary_report(
     )
 
 
-def _rate(part: int | None, whole: int) -> float | None:
-    return None if part is None or whole == 0 else part / whole
-
-
-def _health(data: CanaryData) -> Health:
-    duration = None
-    if data.time_min is not None and data.time_max is not None:
-        duration = (data.time_max - data.time_min).total_seconds() / 3600.0
-    variants = [
-        VariantStats(
-            name=v.name,
-            requests=v.requests,
-            units=v.units,
-            errors=v.errors,
-            error_rate=_rate(v.errors, v.requests),
-            latency_p50_ms=v.latency_p50_ms,
-            latency_p99_ms=v.latency_p99_ms,
-            prediction_mean=v.prediction_mean,
-        )
-        for v in (data.control, data.treatment)
-    ]
-    return Health(
-        rows=data.rows,
-        excluded_rows=sum(data.excluded.values()),
-        excluded_reasons=data.excluded,
-        excluded_values=excluded_values(data.read_notes),
-        time_start=data.time_min,
-        time_end=data.time_max,
-        duration_hours=duration,
-        variants=Variants(*variants),
+def _request(
+    options: CanaryOptions,
+    limits: CanaryThresholds,
+    guardrails: Sequence[Guardrail],
+    engine: str | Engine | None,
+) -> CanaryRequest:
+    """What the engine aggregates: every metric and guardrail column, once."""
+    metrics = tuple(dict.fromkeys([*options.metrics, *(g.column for g in guardrails)]))
+    return CanaryRequest(
+        metrics=metrics,
+        segments=tuple(options.segments),
+        control=options.control,
+        treatment=options.treatment,
+        recent_window=int(limits.distribution_shift_window),
+        top_segment_values=options.top,
+        since=parse_time(options.since, "--since"),
+        until=parse_time(options.until, "--until"),
+        salt=options.salt,
+        treatment_share=treatment_share(options),
+        stage=options.stage,
+        pre_log=open_log(options.covariate_log, engine, options) if options.covariate_log else None,
+        pre_until=parse_time(options.pre_until, "--pre-until"),
+        covariate=options.covariate,
+        bucket="auto" if options.bucket == "none" else options.bucket,
+        timeline=options.bucket != "none",
+        time_unit=options.time_unit,
     )
 
 
-def _treatment_share(options: CanaryOptions) -> float:
-    """The treatment's expected share of units (--stage; an even split without it)."""
-    return (options.stage if options.stage is not None else 50.0) / 100.0
-
-
-def _validity(data: CanaryData, options: CanaryOptions) -> Validity:
-    share = _treatment_share(options)
-    chi2 = pvalue = None
-    if data.analysed_units:
-        srm = sample_ratio_mismatch(
-            [data.control.units, data.treatment.units], [1.0 - share, share]
-        )
-        chi2, pvalue = srm.chi2, srm.pvalue
-    return Validity(
-        expected_treatment_share=share,
-        observed_treatment_share=(
-            data.treatment.units / data.analysed_units if data.analysed_units else None
-        ),
-        srm_chi2=chi2,
-        srm_pvalue=pvalue,
-        units=data.total_units,
-        inconsistent_units=data.inconsistent_units,
-        inconsistent_share=(
-            data.inconsistent_units / data.total_units if data.total_units else None
-        ),
-        inconsistent_rows=data.inconsistent_rows,
-        salt_mismatched_units=data.salt_mismatched_units,
+def _inference(
+    method: InferenceMethod, options: CanaryOptions, limits: CanaryThresholds, k: int
+) -> Inference:
+    return Inference(
+        method=method.name,
+        label=method.label,
+        tuning_units=getattr(method, "tuning_units", None),
+        primary_alpha=limits.primary_metric,
+        guardrail_alpha=limits.guardrails,
+        harm_alpha=limits.harm,
+        harm_metrics=k,
+        harm_alpha_each=harm_alpha(limits.harm, max(k, 1)),
     )
 
 
-def _shift(data: CanaryData) -> PredictionShift:
-    c, t = data.control, data.treatment
-    recent_n = [len(c.recent_sorted), len(t.recent_sorted)]
-    if not (len(c.predictions_sorted) and len(t.predictions_sorted)):
-        return PredictionShift(None, None, None, recent_n)
-    recent = ks_2samp_sorted(c.recent_sorted, t.recent_sorted)
-    return PredictionShift(
-        ks_statistic=ks_statistic_sorted(c.predictions_sorted, t.predictions_sorted),
-        ks_pvalue=recent.pvalue,
-        ks_recent_statistic=recent.statistic,
-        ks_recent_n=recent_n,
-    )
+def _width(data: CanaryData) -> str | None:
+    return data.timeline.width if data.timeline is not None else None
 
 
-def _reasons(verdict: Verdict, checks: Sequence[Check]) -> list[str]:
-    """Why: the failing checks that decided, or what the promotion rests on."""
+def _units_per_day(data: CanaryData, health: Health) -> float | None:
+    """Units analysed per day so far (None on a log shorter than an hour)."""
+    hours = health.duration_hours
+    if hours is None or hours < 1:
+        return None
+    return data.analysed_units / (hours / 24.0)
+
+
+def _reasons(
+    verdict: Verdict, checks: Sequence[Check], metric: MetricStats | None, options: CanaryOptions
+) -> list[str]:
+    """Why: the failing checks that decided (and what a HOLD waits for), or what the promotion
+    rests on; then any failing advisory (novelty, segment regression)."""
+    by_id = {c.id: c for c in checks}
     failing = [c for c in checks if c.failing]
     if verdict is not Verdict.PROMOTE:
         stopping = verdict is Verdict.ROLLBACK
-        return [_reason(c) for c in failing if c.consequence.stops == stopping]
-    reasons = ["guardrails hold"]
-    primary = next(c for c in checks if c.id == "primary_metric")
-    if primary.passed:
-        reasons.append(primary.message)
+        reasons = [_reason(c) for c in failing if c.consequence.stops == stopping]
+        if not stopping and by_id["primary_metric"].failing and metric is not None:
+            waiting = gap_reason(metric, options.allow_neutral, options.mde_rel)
+            if waiting:
+                reasons.append(waiting)
+    else:
+        reasons = ["no rollback trigger fired"]
+        for check_id in ("primary_metric", "guardrails"):
+            if by_id[check_id].passed:
+                reasons.append(by_id[check_id].message)
+    reasons += [
+        c.message
+        for c in checks
+        if c.advisory and c.passed is False and c.id != "distribution_shift"
+    ]
     return reasons
 
 
@@ -257,53 +311,3 @@ def _next_stage(verdict: Verdict, stage: float | None) -> float | None:
     if stage is None:
         return None
     return next_stage(stage) if verdict is Verdict.PROMOTE else stage
-
-
-def _warnings(
-    data: CanaryData, stats: CanaryStats, checks: Sequence[Check], options: CanaryOptions
-) -> list[str]:
-    warnings = []
-    if data.excluded:
-        reasons = ", ".join(f"{n:,} with {reason}" for reason, n in data.excluded.items())
-        warnings.append(
-            f"excluded {sum(data.excluded.values()):,} of {data.rows:,} rows: {reasons}"
-        )
-    for variant in (data.control, data.treatment):
-        for column, n in variant.missing.items():
-            warnings.append(
-                f"{n:,} {variant.name} rows with a null or unusable {column} left out of the "
-                f"figures that use '{column}'"
-            )
-    warnings += read_warnings(data.read_notes)
-    if data.inconsistent_units:
-        warnings.append(
-            f"{data.inconsistent_units:,} unit(s) with {data.inconsistent_rows:,} rows were logged "
-            "under both variants: they count in the per-variant health figures but are left "
-            "out of SRM, metrics and segments"
-        )
-    for check in checks:
-        if check.consequence is Consequence.ROLLBACK and check.passed is None:
-            warnings.append(f"rollback trigger '{check.id}' not evaluated: {check.message}")
-    if options.stage is None:
-        warnings.append(
-            "no --stage given: SRM assumes an equal split and no next stage is proposed"
-        )
-    metric = stats.metric
-    for entry in [metric, *stats.secondary_metrics] if metric else []:
-        if entry.missing_rows:
-            warnings.append(
-                f"metric '{entry.name}': {entry.missing_rows:,} rows with a null, NaN or "
-                "infinite value left out of it"
-            )
-    for column, entries in stats.segments.items():
-        for segment in entries:
-            if segment.regression:
-                warnings.append(
-                    f"segment {column} = {segment.value}: {metric.name if metric else ''} "
-                    f"significantly worse ({signed_percent(segment.lift.lift_rel)}, Holm p = "
-                    f"{segment.holm.pvalue_holm:.3g})"
-                )
-    neutral = metric is not None and (metric.lift.pvalue or 0.0) >= metric.alpha
-    if options.allow_neutral and neutral:
-        warnings.append("--allow-neutral: the primary metric is not significant either way")
-    return warnings

@@ -1,12 +1,16 @@
-"""canary-decide's checklist: rollback triggers, distribution shift, validity, primary metric."""
+"""canary-decide's checklist: rollback triggers, distribution shift, validity, and the order in
+which the metric checks (:mod:`abtool.reports.canary_decision`) and advisories join it."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from abtool.commands.canary import SPEC, CanaryColumns, CanaryThresholds
 from abtool.reports.result import Check
 from abtool.results.canary import (
-    MetricStats,
+    Novelty,
     PredictionShift,
+    SegmentLift,
     Validity,
     Variants,
     VariantStats,
@@ -33,10 +37,10 @@ def canary_checks(
     variants: Variants,
     validity: Validity,
     shift: PredictionShift,
-    metric: MetricStats | None,
     limits: CanaryThresholds,
     columns: CanaryColumns,
-    allow_neutral: bool,
+    decision: Sequence[Check],
+    srm_hint: str | None = None,
 ) -> list[Check]:
     """The checklist, in the order of the command's declared checks.
 
@@ -44,10 +48,11 @@ def canary_checks(
         variants: each variant's health figures.
         validity: sample ratio and assignment consistency.
         shift: the prediction distribution shift.
-        metric: the primary metric (None without ``--metric``).
         limits: thresholds by check id.
         columns: column names, for the messages of skipped checks.
-        allow_neutral: the primary metric passes unless significantly negative.
+        decision: the metric checks (:mod:`abtool.reports.canary_decision`) and the advisory
+            ones; each goes to its declared place.
+        srm_hint: appended to the SRM message (a ``--stage`` that looks mistyped).
     """
     c, t = variants.control, variants.treatment
     checks = [
@@ -69,7 +74,7 @@ def canary_checks(
                 limits.srm,
                 f"units {c.units:,} control / {t.units:,} treatment vs "
                 f"expected treatment share {expected:.0%}: SRM p = {p:.3g} "
-                f"(hold below {limits.srm:g})",
+                f"(hold below {limits.srm:g})" + (f"; {srm_hint}" if srm_hint else ""),
             )
         )
     checks.append(_consistency_check(validity, limits))
@@ -83,8 +88,9 @@ def canary_checks(
             f"{fewest:,} units in the smaller variant (need >= {limits.min_samples:,})",
         )
     )
-    checks.append(_primary_check(metric, limits, allow_neutral))
-    return checks
+    checks += decision
+    order = [spec.id for spec in SPEC.checks]
+    return sorted(checks, key=lambda check: order.index(check.id))
 
 
 def _error_check(
@@ -179,42 +185,45 @@ def _consistency_check(validity: Validity, limits: CanaryThresholds) -> Check:
     )
 
 
-def _primary_check(
-    metric: MetricStats | None, limits: CanaryThresholds, allow_neutral: bool
-) -> Check:
-    alpha = limits.primary_metric
-    # Without a tested primary metric nothing shows the candidate is better: that holds,
-    # unless --allow-neutral promotes on guardrails alone.
-    required = not allow_neutral
-    if metric is None:
-        return _skipped("primary_metric", alpha, "no --metric given", required=required)
-    lift = metric.lift
-    p = lift.pvalue
-    if p is None or lift.lift_abs is None:
-        return _skipped(
-            "primary_metric",
-            alpha,
-            f"'{metric.name}' could not be tested",
-            required=required,
+def novelty_check(novelty: Novelty | None, limits: CanaryThresholds, bucket: str | None) -> Check:
+    """Advisory: the first days' lift differs from the later days' (novelty or primacy)."""
+    if novelty is None:
+        why = "needs day buckets and 3 days or more" if bucket != "day" else "too few days"
+        return SPEC.make_check("novelty", None, None, limits.novelty, f"skipped: {why}")
+    detail = (
+        f"lift {novelty.early_lift:+.4g} over the first {novelty.early_days} days vs "
+        f"{novelty.late_lift:+.4g} over the next {novelty.late_days} (difference p = "
+        f"{novelty.pvalue:.3g})"
+    )
+    if novelty.differs:
+        detail += ": the early lift is not the lasting one; read the later days and run whole weeks"
+    return SPEC.make_check("novelty", not novelty.differs, novelty.pvalue, limits.novelty, detail)
+
+
+def segment_check(segments: dict[str, list[SegmentLift]], metric: str | None) -> Check:
+    """Advisory: no tested segment value has the primary metric significantly worse."""
+    entries = [(column, e) for column, values in segments.items() for e in values]
+    if not entries:
+        return SPEC.make_check("segment_regression", None, None, None, "skipped: no --segment")
+    regressions = [(c, e) for c, e in entries if e.regression]
+    if not regressions:
+        return SPEC.make_check(
+            "segment_regression",
+            True,
+            len(entries),
+            None,
+            f"no significant regression in {len(entries)} segment value(s) (Holm-adjusted)",
         )
-    positive = p < alpha and lift.lift_abs > 0
-    negative = p < alpha and lift.lift_abs < 0
-    passed = positive or (allow_neutral and not negative)
-    if positive:
-        verdict = "significantly positive"
-    elif negative:
-        verdict = "significantly negative"
-    else:
-        verdict = "not significant"
-    level = 1 - alpha
+    column, worst = min(regressions, key=lambda item: item[1].lift.lift_rel or 0.0)
+    others = len(regressions) - 1
     return SPEC.make_check(
-        "primary_metric",
-        passed,
-        p,
-        alpha,
-        f"{metric.name} {verdict}: lift {lift.lift_abs:+.4g} "
-        f"({signed_percent(lift.lift_rel)}), {level:.0%} CI [{lift.ci_low:+.4g}, "
-        f"{lift.ci_high:+.4g}], p = {p:.3g}",
+        "segment_regression",
+        False,
+        len(regressions),
+        None,
+        f"segment {column} = {worst.value}: {metric or 'primary metric'} significantly worse "
+        f"({signed_percent(worst.lift.lift_rel)}, Holm p = {worst.holm.pvalue_holm:.3g})"
+        + (f"; {others} more value(s) regress" if others else ""),
     )
 
 

@@ -1,6 +1,8 @@
 """canary-decide's metric analysis: lift with CIs at the randomization unit, per metric and segment.
 
-Every comparison uses the delta method on per-unit sums (see :mod:`abtool.stats.ratio`);
+Every comparison uses the delta method on per-unit sums (see :mod:`abtool.stats.ratio`), and
+its intervals and p-values come from the active inference method (fixed horizon or a
+confidence sequence, :mod:`abtool.stats.inference`);
 proportions add a unit-level two-proportion test, continuous metrics Welch's t and the
 Mann-Whitney U test on per-unit means, and families of tests get Holm-adjusted p-values.
 """
@@ -8,10 +10,12 @@ Mann-Whitney U test on per-unit means, and families of tests get Holm-adjusted p
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 from abtool.aggregates.canary import CanaryData, MetricData, UnitSums
 from abtool.errors import UsageError
+from abtool.reports.intervals import interval_label
 from abtool.results.canary import (
     Holm,
     LiftStats,
@@ -22,6 +26,7 @@ from abtool.results.canary import (
     UnitCounts,
 )
 from abtool.stats.bootstrap import bootstrap_ratio_lift
+from abtool.stats.inference import InferenceMethod, estimate_from_lift
 from abtool.stats.means import mann_whitney, welch_t
 from abtool.stats.multiple import holm
 from abtool.stats.proportions import two_proportions
@@ -46,25 +51,37 @@ def metric_kind(metric: MetricData, requested: str, source: str) -> str:
     return requested
 
 
-def _lift_stats(lift: Lift | None) -> LiftStats:
+def lift_stats(lift: Lift | None, method: InferenceMethod) -> LiftStats:
+    """The lift with its two-sided intervals and p-value by ``method``.
+
+    Both intervals come from the delta-method standard errors (absolute, and relative by
+    :func:`abtool.stats.ratio.relative_lift_se`); the fixed-horizon method gives exactly the
+    Wald intervals of :func:`abtool.stats.ratio.ratio_lift`.
+    """
     if lift is None:
         return LiftStats()
+    absolute = method.test(estimate_from_lift(lift))
+    rel_low = rel_high = math.nan
+    if lift.control.ratio != 0:
+        relative = method.test(estimate_from_lift(lift, relative=True))
+        rel_low, rel_high = relative.low, relative.high
     return LiftStats(
         control_mean=lift.control.ratio,
         treatment_mean=lift.treatment.ratio,
         lift_abs=lift.lift_abs,
         lift_rel=lift.lift_rel,
-        ci_low=lift.ci_low,
-        ci_high=lift.ci_high,
-        rel_ci_low=lift.rel_ci_low,
-        rel_ci_high=lift.rel_ci_high,
+        ci_low=absolute.low,
+        ci_high=absolute.high,
+        rel_ci_low=rel_low,
+        rel_ci_high=rel_high,
         z=lift.z,
         se=lift.se,
-        pvalue=lift.pvalue,
+        pvalue=absolute.pvalue,
     )
 
 
-def _lift(control: UnitSums, treatment: UnitSums, alpha: float) -> Lift | None:
+def unit_lift(control: UnitSums, treatment: UnitSums, alpha: float) -> Lift | None:
+    """The delta-method lift of two arms' per-unit sums (None with fewer than 2 units)."""
     if control.units < 2 or treatment.units < 2:
         return None
     return ratio_lift(
@@ -93,24 +110,25 @@ def _unit_test(metric: MetricData, kind: str, alpha: float) -> ProportionUnitTes
 def metric_stats(
     metric: MetricData,
     kind: str,
-    alpha: float,
+    method: InferenceMethod,
     warnings: list[str],
     *,
     bootstrap: int = 0,
     seed: int = 0,
 ) -> MetricStats:
-    """One metric: delta-method lift and CIs plus the unit-level tests.
+    """One metric: delta-method lift with intervals by ``method``, plus the unit-level tests.
 
     Args:
         metric: per-unit sums of the metric in each variant.
         kind: ``proportion`` or ``continuous``.
-        alpha: significance level; CIs are ``1 - alpha``.
+        method: the active inference method; its alpha is the metric's level.
         warnings: receives a message when the metric cannot be tested.
         bootstrap: replicates of the percentile bootstrap CI (0: none).
         seed: seed of the bootstrap.
     """
     c, t = metric.control, metric.treatment
-    lift = _lift(c, t, alpha)
+    alpha = method.alpha
+    lift = unit_lift(c, t, alpha)
     result = MetricStats(
         name=metric.name,
         type=kind,
@@ -119,23 +137,24 @@ def metric_stats(
         units=UnitCounts(c.units, t.units),
         rows=UnitCounts(int(c.y.sum()), int(t.y.sum())),
         missing_rows=metric.missing_rows,
-        lift=_lift_stats(lift),
+        lift=lift_stats(lift, method),
+        interval=interval_label(method),
     )
     if lift is None:
         warnings.append(
             f"metric '{metric.name}': fewer than 2 units with a value in a variant; not tested"
         )
         return result
-    method = DELTA_METHOD
+    estimator = DELTA_METHOD
     if c.y.max() <= 1 and t.y.max() <= 1:
-        method = "unit-level z-test (one row per unit; delta method reduces to it)"
+        estimator = "unit-level z-test (one row per unit; delta method reduces to it)"
     boot = None
     if bootstrap:
         boot = bootstrap_ratio_lift(
             c.x, c.y, t.x, t.y, replicates=bootstrap, seed=seed, alpha=alpha
         )
     return dataclasses.replace(
-        result, method=method, unit_test=_unit_test(metric, kind, alpha), bootstrap=boot
+        result, method=estimator, unit_test=_unit_test(metric, kind, alpha), bootstrap=boot
     )
 
 
@@ -159,14 +178,15 @@ def with_holm(results: Sequence[MetricStats], alpha: float) -> list[MetricStats]
     return [dataclasses.replace(r, holm=h) for r, h in zip(results, family, strict=True)]
 
 
-def segment_stats(data: CanaryData, alpha: float) -> dict[str, list[SegmentLift]]:
+def segment_stats(data: CanaryData, method: InferenceMethod) -> dict[str, list[SegmentLift]]:
     """Primary-metric lift per segment value, Holm-adjusted over every segment test.
 
-    An entry is a ``regression`` when its adjusted p-value is at most ``alpha`` and the
-    lift is negative.
+    An entry is a ``regression`` when its adjusted p-value (by the active method; always
+    valid p-values stay valid under Holm) is at most ``alpha`` and the lift is negative.
     """
+    alpha = method.alpha
     entries = [
-        (column, segment, _lift_stats(_lift(segment.control, segment.treatment, alpha)))
+        (column, segment, lift_stats(unit_lift(segment.control, segment.treatment, alpha), method))
         for column, values in data.segments.items()
         for segment in values
     ]

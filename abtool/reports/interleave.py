@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from abtool.commands.interleave import (
 )
 from abtool.engines import Engine, LogInput, open_log
 from abtool.reports.hygiene import read_warnings
+from abtool.reports.intervals import interval_label
 from abtool.reports.result import (
     PREFERENCE_VERDICTS,
     Check,
@@ -25,7 +28,15 @@ from abtool.reports.result import (
     decide,
 )
 from abtool.reports.settings import resolve
-from abtool.results.interleave import InterleaveStats, PositionCTR, Teams, TeamStats
+from abtool.results.interleave import (
+    InterleaveStats,
+    PositionCTR,
+    PreferenceSeries,
+    Teams,
+    TeamStats,
+)
+from abtool.stats.inference import ConfidenceSequence, InferenceMethod, TestResult, method_named
+from abtool.stats.inference.preference import preference_estimate, preference_test
 from abtool.stats.interleaving import Preference, preference
 
 COMMAND = SPEC.name
@@ -33,6 +44,72 @@ METHOD = (
     "team-draft credit per session; two-sided exact binomial sign test on decisive sessions; "
     "percentile bootstrap CI over sessions"
 )
+SEQUENTIAL_METHOD = (
+    "team-draft credit per session; Δ as half the mean session score (+1 B won, -1 A won, "
+    "0 tie) with an always-valid confidence sequence (Waudby-Smith et al. 2023)"
+)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Which ranker is significantly preferred, by the active method."""
+
+    a_preferred: bool
+    b_preferred: bool
+    pvalue: float
+    test: TestResult | None
+
+
+def _outcome(result: Preference, method: InferenceMethod) -> tuple[Preference, _Outcome, str]:
+    """The preference record with the active method's interval and p, and who is preferred.
+
+    Fixed horizon: the exact sign test and the bootstrap CI, as a single planned look.
+    Sequential: the confidence sequence of Δ (:mod:`abtool.stats.inference.preference`),
+    valid however often the report is re-run. The decision is the sequence at the
+    ``preference`` alpha; the interval shown is at ``--confidence``, as the bootstrap CI is.
+    """
+    if isinstance(method, ConfidenceSequence):
+        if result.sessions < 2:
+            return result, _Outcome(False, False, 1.0, None), method.label
+        tested = preference_test(result.wins_a, result.wins_b, result.ties, method)
+        shown_method = method.with_alpha(1.0 - result.confidence)
+        shown = preference_test(result.wins_a, result.wins_b, result.ties, shown_method).test
+        record = dataclasses.replace(
+            result, ci_low=shown.low, ci_high=shown.high, pvalue=tested.test.pvalue, bootstrap=0
+        )
+        test = tested.test
+        outcome = _Outcome(tested.a_preferred, tested.b_preferred, test.pvalue, test)
+        return record, outcome, interval_label(shown_method)
+    significant = result.pvalue < method.alpha
+    outcome = _Outcome(
+        significant and result.wins_a > result.wins_b,
+        significant and result.wins_b > result.wins_a,
+        result.pvalue,
+        None,
+    )
+    level = f"{100 * result.confidence:g}%"
+    return result, outcome, f"{level} percentile bootstrap CI; exact sign test (fixed horizon)"
+
+
+def _timeline(data: InterleaveData, method: InferenceMethod) -> PreferenceSeries | None:
+    """Cumulative Δ by session count, each with the active method's two-sided interval."""
+    points = [s for s in data.steps if s.sessions >= 2]
+    if not points:
+        return None
+    tests = [
+        method.test(preference_estimate(s.wins_a, s.wins_b, s.sessions - s.wins_a - s.wins_b))
+        for s in points
+    ]
+    label = interval_label(method)
+    if not isinstance(method, ConfidenceSequence):
+        label += " (normal approximation)"
+    return PreferenceSeries(
+        sessions=[s.sessions for s in points],
+        delta_ab=[t.effect for t in tests],
+        ci_low=[t.low for t in tests],
+        ci_high=[t.high for t in tests],
+        interval=label,
+    )
 
 
 def interleave_report(
@@ -63,8 +140,10 @@ def interleave_report(
         settings: any option named as on the command line, ``_`` for ``-``.
 
     Returns:
-        A Report with verdict GO (B significantly preferred), NO_GO (A significantly
-        preferred) or HOLD (too few decisive sessions, or no significant preference).
+        A Report with verdict GO (B significantly preferred with enough decisive sessions),
+        NO_GO (A significantly preferred, whatever the session count) or HOLD (too few
+        decisive sessions, or no significant preference). Significance is by the active
+        method: a confidence sequence (default) or the exact sign test (``inference="fixed"``).
     """
     limits: InterleaveThresholds
     columns, options, limits = resolve(
@@ -72,21 +151,32 @@ def interleave_report(
     )
     log = open_log(data, engine, options)
     data = log.interleave(columns, progress)
-    if progress:
+    method = method_named(options.inference, limits.preference, options.tuning_units)
+    sequential = isinstance(method, ConfidenceSequence)
+    if progress and not sequential:
         progress("Bootstrapping the preference")
     result = preference(
         data.wins_a,
         data.wins_b,
         data.ties,
-        resamples=options.bootstrap,
+        # The bootstrap CI is the fixed-horizon interval; a sequence needs none.
+        resamples=1 if sequential else options.bootstrap,
         confidence=options.confidence,
         seed=options.seed,
     )
+    result, outcome, interval = _outcome(result, method)
     names = (options.a_name or columns.team_a, options.b_name or columns.team_b)
-    stats = _statistics(data, result, columns, names, options)
-    checks = _checks(result, limits, names)
+    stats = dataclasses.replace(
+        _statistics(data, result, columns, names, options),
+        method=SEQUENTIAL_METHOD if sequential else METHOD,
+        inference=method.name,
+        interval=interval,
+        test=outcome.test,
+        timeline=_timeline(data, method),
+    )
+    checks = _checks(result, outcome, limits, names)
     verdict = decide(checks, PREFERENCE_VERDICTS)
-    reasons = _reasons(verdict, result, checks, names)
+    reasons = _reasons(verdict, result, checks, names, interval)
     return Report(
         command=COMMAND,
         verdict=verdict,
@@ -145,24 +235,26 @@ def _statistics(
             for row in data.positions
         ],
         excluded_sessions=sum(data.excluded.values()),
+        inference="fixed",
+        interval="",
     )
 
 
 def _checks(
-    result: Preference, limits: InterleaveThresholds, names: tuple[str, str]
+    result: Preference, outcome: _Outcome, limits: InterleaveThresholds, names: tuple[str, str]
 ) -> list[Check]:
     decisive = result.wins_a + result.wins_b
     alpha = limits.preference
-    significant = result.pvalue < alpha
-    if significant and result.wins_b > result.wins_a:
-        outcome = f"{names[1]} preferred"
-    elif significant:
-        outcome = f"{names[0]} preferred (not {names[1]})"
+    if outcome.b_preferred:
+        finding = f"{names[1]} preferred"
+    elif outcome.a_preferred:
+        finding = f"{names[0]} preferred (not {names[1]})"
     else:
-        outcome = "no significant preference"
+        finding = "no significant preference"
     enough = decisive >= limits.min_sessions
-    # A preferred is a stop; B not (yet) significantly ahead waits, as does too few sessions.
-    a_preferred = enough and significant and result.wins_a > result.wins_b
+    test = "sign test" if outcome.test is None else "always-valid"
+    # A significantly preferred stops whatever the session count (the sequential test is
+    # valid at every count); B not (yet) significantly ahead waits, as does too few sessions.
     return [
         SPEC.make_check(
             "min_sessions",
@@ -173,32 +265,37 @@ def _checks(
         ),
         SPEC.make_check(
             "preference",
-            significant and result.wins_b > result.wins_a,
-            result.pvalue,
+            outcome.b_preferred,
+            outcome.pvalue,
             alpha,
-            f"{outcome}: {names[1]} won {result.wins_b:,} and {names[0]} {result.wins_a:,} "
-            f"decisive sessions, sign test p = {result.pvalue:.3g} (need < {alpha:g} "
+            f"{finding}: {names[1]} won {result.wins_b:,} and {names[0]} {result.wins_a:,} "
+            f"decisive sessions, {test} p = {outcome.pvalue:.3g} (need < {alpha:g} "
             f"with {names[1]} ahead)",
-            consequence=Consequence.NO_GO if a_preferred else Consequence.HOLD,
+            consequence=Consequence.NO_GO if outcome.a_preferred else Consequence.HOLD,
         ),
     ]
 
 
 def _reasons(
-    verdict: Verdict, result: Preference, checks: Sequence[Check], names: tuple[str, str]
+    verdict: Verdict,
+    result: Preference,
+    checks: Sequence[Check],
+    names: tuple[str, str],
+    interval: str,
 ) -> list[str]:
     level = f"{100 * result.confidence:g}%"
+    kind = "CS" if "sequence" in interval else "CI"
     effect = (
-        f"Δ = {result.delta_ab:+.4f} ({level} CI {result.ci_low:+.4f} to {result.ci_high:+.4f}), "
-        f"p = {result.pvalue:.3g}"
+        f"Δ = {result.delta_ab:+.4f} ({level} {kind} {result.ci_low:+.4f} to "
+        f"{result.ci_high:+.4f}), p = {result.pvalue:.3g}"
     )
+    if verdict is Verdict.NO_GO:
+        return [f"{names[0]} is preferred over {names[1]}: {effect}"]
     sessions_check = checks[0]
     if not sessions_check.passed:
         return [f"keep collecting: {sessions_check.message}", effect]
     if verdict is Verdict.GO:
         return [f"{names[1]} is preferred over {names[0]}: {effect}"]
-    if verdict is Verdict.NO_GO:
-        return [f"{names[0]} is preferred over {names[1]}: {effect}"]
     return [f"no significant preference between {names[0]} and {names[1]}: {effect}"]
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from abtool.records import Record, flattened, optional_key
 from abtool.stats.bootstrap import BootstrapCI
+from abtool.stats.inference.detectable import DetectionGap
+from abtool.stats.inference.margins import MetricTests
 from abtool.stats.means import MannWhitneyResult, WelchResult
 from abtool.stats.proportions import ProportionTest
 
@@ -126,8 +128,66 @@ class Holm(Record):
 
 
 @dataclass(frozen=True)
+class CupedStats(Record):
+    """A metric adjusted by its units' pre-period covariate (CUPED), beside the plain lift.
+
+    ``adjusted`` is what the decision reads; relative intervals are taken on the log scale
+    (as :mod:`abtool.stats.cuped`), both by the active inference method.
+    """
+
+    covariate: str
+    source: str
+    variance_reduction_pct: float
+    theta: float
+    theta_missing: float
+    units_without_pre: int
+    unadjusted: LiftStats
+    adjusted: LiftStats
+
+
+@dataclass(frozen=True)
+class LiftSeries(Record):
+    """A lift per time bucket (lists share one index; None where a bucket is untested).
+
+    ``interval`` names the band: the active method at the metric's level. In the cumulative
+    series each point is the lift on the log up to the bucket's end, as a re-run cut there
+    would report it; in the per-bucket series, each bucket's own traffic.
+    """
+
+    start: list[datetime]
+    units: list[int]
+    lift: list[float | None]
+    ci_low: list[float | None]
+    ci_high: list[float | None]
+    lift_rel: list[float | None]
+    interval: str
+
+
+@dataclass(frozen=True)
+class Novelty(Record):
+    """Do the first days' lift and the later days' lift differ (novelty or primacy)?
+
+    Each group is the inverse-variance weighted mean of its days' lifts
+    (:mod:`abtool.stats.inference.novelty`); ``differs`` is the two-sided test of their
+    difference at ``alpha`` by the active method.
+    """
+
+    early_days: int
+    late_days: int
+    early_lift: float
+    late_lift: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    pvalue: float
+    alpha: float
+    differs: bool
+
+
+@dataclass(frozen=True)
 class MetricStats(Record):
-    """One metric: lift with CIs and p at the unit, and the unit-level tests."""
+    """One metric: lift with intervals and p at the unit (by the active inference method),
+    the unit-level tests, and for the primary metric and guardrails the decision's tests."""
 
     name: str
     type: str
@@ -137,9 +197,17 @@ class MetricStats(Record):
     rows: UnitCounts
     missing_rows: int
     lift: LiftStats = flattened()
+    interval: str | None = optional_key()
     unit_test: ProportionUnitTest | MeanTest | None = optional_key()
     bootstrap: BootstrapCI | None = optional_key()
     holm: Holm | None = flattened(optional=True)
+    cuped: CupedStats | None = optional_key()
+    tests: MetricTests | None = optional_key()
+    margin: float | None = optional_key()
+    gap: DetectionGap | None = optional_key()
+    timeline: LiftSeries | None = optional_key()
+    daily: LiftSeries | None = optional_key()
+    novelty: Novelty | None = optional_key()
 
     @property
     def tested(self) -> bool:
@@ -159,6 +227,38 @@ class SegmentLift(Record):
     regression: bool = False
 
 
+@dataclass(frozen=True)
+class Inference(Record):
+    """The active inference method and how alpha is split over the decision's tests."""
+
+    method: str
+    label: str
+    tuning_units: int | None
+    primary_alpha: float
+    guardrail_alpha: float
+    harm_alpha: float
+    harm_metrics: int
+    harm_alpha_each: float
+
+
+@dataclass(frozen=True)
+class HealthTimeline(Record):
+    """Each variant per time bucket; dicts are keyed by variant name.
+
+    ``treatment_share`` is the cumulative share of units in treatment (first seen up to the
+    bucket); ``flagged_bucket`` is the bucket where a failing rollback trigger is worst.
+    """
+
+    bucket: str
+    start: list[datetime]
+    requests: dict[str, list[int]]
+    new_units: dict[str, list[int]]
+    treatment_share: list[float | None]
+    error_rate: dict[str, list[float | None]] | None = optional_key()
+    latency_p99_ms: dict[str, list[float | None]] | None = optional_key()
+    flagged_bucket: int | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class CanaryStats(Record):
     """Everything canary-decide measured (the JSON ``stats`` object)."""
@@ -171,3 +271,6 @@ class CanaryStats(Record):
     segments: dict[str, list[SegmentLift]]
     stage: float | None
     next_stage: float | None
+    guardrails: list[MetricStats]
+    inference: Inference
+    timeline: HealthTimeline | None = optional_key()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abtool.records import Record
+from abtool.records import Record, optional_key
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,37 @@ class SensitivityRow(Record):
     n_total: int
     mde_rel: float | None = None
     win_rate: float | None = None
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class SequentialPlan(Record):
+    """The plan under canary-decide's and interleave-report's default always-valid test.
+
+    ``tuning_units`` is the ``--tuning-units`` (N*) that fits: the total units the experiment
+    is planned to reach with the sequential test. ``n_total`` (solving for n) is that total;
+    ``mde_abs`` (solving for the MDE) is the effect the sequence detects at the plan's units.
+    """
+
+    tuning_units: int
+    factor: float
+    n_total: int | None = None
+    mde_abs: float | None = None
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class CupedPlan(Record):
+    """The plan with CUPED: the variance factor ``1 - rho^2`` (or ``1 - reduction``) applied."""
+
+    variance_factor: float
+    variance_reduction_pct: float
+    n_per_group: int | None = None
+    n_control: int | None = None
+    n_treatment: int | None = None
+    n_total: int | None = None
+    mde_abs: float | None = None
+    power: float | None = None
     days: int | None = None
 
 
@@ -58,3 +89,6 @@ class SampleSizeStats(Record):
     days: int | None = None
     days_raw: int | None = None
     days_note: str | None = None
+    tuning_units: int | None = None
+    sequential: SequentialPlan | None = optional_key()
+    cuped: CupedPlan | None = optional_key()

@@ -69,7 +69,8 @@ class Setting:
         choices: the accepted strings.
         parse: turns text (command line, policy string) into the field's value, e.g. a
             ratio ``5:95``, raising ValueError with the problem; the command line then
-            takes text.
+            takes text. For a list of strings it is applied to each item (and returns the
+            item's normalised text).
         cli: offered on the command line.
         policy: offered as a key of a gate in a rollout policy.
         metavar: how ``--help`` names the value.

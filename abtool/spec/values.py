@@ -138,7 +138,8 @@ def validate(bound: BoundSetting, value: Any, name: str) -> Any:
     if value is None and bound.optional:
         return None
     setting = bound.setting
-    if setting.parse is not None and isinstance(value, str):
+    text_list = bound.type is ValueType.TEXT_LIST
+    if setting.parse is not None and isinstance(value, str) and not text_list:
         try:
             value = setting.parse(value)
         except ValueError as exc:
@@ -162,6 +163,13 @@ def validate(bound: BoundSetting, value: Any, name: str) -> Any:
             raise Problem(name, f"must be {kind.value}, got {_type_name(value)} {value!r}")
         if not items:
             raise Problem(name, "must not be an empty list")
+        if setting.parse is not None:
+            # A repeatable option whose items have a syntax (e.g. ``COL:decrease:0.05``):
+            # each item is parsed, and kept as the text the parser normalises it to.
+            try:
+                items = [setting.parse(item) for item in items]
+            except ValueError as exc:
+                raise Problem(name, str(exc)) from None
         return tuple(items)
     return check_number(name, value, setting.range, integer=kind is ValueType.INTEGER)
 

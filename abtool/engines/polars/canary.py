@@ -3,12 +3,15 @@
 Named steps, each a lazy Polars pass on the streaming engine reading only the columns it needs:
 
 1. :func:`_check_schema` — every needed column exists with a usable type.
-2. :func:`_first_pass` — rows per variant value (to resolve control and treatment) and the
-   largest values of each segment column.
+2. :func:`_first_pass` — rows and time range per variant value (to resolve control and
+   treatment, and to choose the time buckets) and the largest values of each segment column.
 3. :func:`_second_pass` — per-variant counts and errors, one row per unit with the metric
-   sums (as many rows as units, not requests), and per-segment unit tables.
-4. :func:`_variant_figures` — each variant's latency quantiles, time range and predictions,
-   read into numpy (:mod:`abtool.engines.polars.canary_variants`).
+   sums (as many rows as units, not requests), per-segment unit tables, and the per-bucket
+   tables of :mod:`abtool.engines.polars.canary_buckets`.
+4. The pre-period's per-unit covariate sums, when CUPED asks for them
+   (:mod:`abtool.engines.polars.canary_pre`).
+5. :func:`~abtool.engines.polars.canary_variants.variant_figures` — each variant's latency
+   quantiles (overall and per bucket), time range and predictions, read into numpy.
 
 Only per-unit rows and the prediction columns leave Polars. Units logged under both variants
 are *inconsistent*: their rows stay in the per-variant health figures (a request served by a
@@ -25,11 +28,18 @@ from typing import Any
 import polars as pl
 
 from abtool.aggregates.canary import CanaryData, CanaryRequest, MetricData
-from abtool.assignment import in_treatment
 from abtool.commands.canary import CanaryColumns
+from abtool.engines.polars.canary_buckets import (
+    BUCKET,
+    bucket_timeline,
+    choose_buckets,
+    unit_bucket_table,
+)
+from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
 from abtool.engines.polars.canary_units import (
     MIXED,
     metric_kinds,
+    salt_mismatches,
     segment_table,
     segments_of,
     unit_sums,
@@ -40,10 +50,9 @@ from abtool.engines.polars.canary_variants import (
     TREATED,
     excluded_rows,
     is_role,
-    latency_quantiles,
     resolve_variants,
     variant_data,
-    variant_rows,
+    variant_figures,
     variant_summary,
 )
 from abtool.engines.polars.duplicates import drop_duplicate_requests
@@ -64,6 +73,7 @@ class _Schema:
     prediction: pl.DataType | None
     latency: pl.DataType | None
     error: pl.DataType | None
+    covariate: pl.DataType | None = None
 
 
 def aggregate_canary(
@@ -91,8 +101,14 @@ def aggregate_canary(
         (columns.error, schema.error),
     )
     needed += [col for col, dtype in optional_columns if dtype is not None]
+    own_rows_covariate = request.covariate if _covariate_on_experiment(request) else None
+    if own_rows_covariate is not None:
+        needed.append(own_rows_covariate)
     scanned = source.scan(needed)
-    window = time_filter(columns.time, schema.time, request.since, request.until)
+    since = request.since
+    if request.pre_until is not None:  # the experiment starts where the pre-period ends
+        since = request.pre_until if since is None else max(since, request.pre_until)
+    window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
     scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
@@ -105,19 +121,23 @@ def aggregate_canary(
 
     if progress:
         progress(f"Scanning {len(source.files)} file(s) for variants")
-    rows, names, excluded, top_values = _first_pass(
-        scanned, source.name, columns, request, window is not None
-    )
+    first = _first_pass(scanned, source.name, columns, request, window is not None)
+    names = first.names
+    buckets = None
+    if request.timeline and first.time_min is not None and first.time_max is not None:
+        buckets = choose_buckets(request.bucket, schema.time, first.time_min, first.time_max)
     variant = pl.col(columns.variant).cast(pl.String)
     unit = pl.col(columns.unit)
     frame = scanned.filter(variant.is_in(list(names)) & unit.is_not_null()).with_columns(
-        (variant == names[1]).alias(TREATED)
+        (variant == names[1]).alias(TREATED),
+        *([buckets.index(columns.time)] if buckets is not None else []),
     )
     if progress:
         progress("Aggregating variants and units")
-    summary, units, segment_tables = _second_pass(
-        frame, source.name, columns, request, schema, top_values
+    passes = _second_pass(
+        frame, source.name, columns, request, schema, first.top_values, buckets is not None
     )
+    units = passes.units
     if units.height == 0:
         raise InputError(
             f"{source.name}: no row of variants '{names[0]}' or '{names[1]}' has a "
@@ -127,9 +147,14 @@ def aggregate_canary(
     # Sorted by unit: group_by returns units in a varying order, and the order of the
     # per-unit arrays changes the last digits of the sums the statistics take.
     consistent = units.filter(~pl.col(MIXED)).sort(columns.unit)
-    summary = _variant_figures(
-        scanned, frame, source.name, columns, request, schema, names, summary, progress
+    consistent, pre_period = with_pre_period(
+        source, consistent, columns.unit, columns.time, request, first.rows, progress
     )
+    summary, p99 = variant_figures(
+        scanned, frame, source.name, columns, schema.time, schema.prediction is not None,
+        schema.latency is not None, request.recent_window, names, passes.summary,
+        (BUCKET, buckets.count) if buckets is not None else None, progress,
+    )  # fmt: skip
     unusable = value_counts(
         frame,
         {
@@ -151,13 +176,14 @@ def aggregate_canary(
         for role, name in zip(ROLES, names, strict=True)
     ]
     kinds = metric_kinds(units, schema.metrics)
+    adjusted = set(pre_period.metrics) if pre_period is not None else set()
     metrics = [
         MetricData(
             name=m,
             binary=bool(kinds[f"{m}__binary"]),
             missing_rows=int(kinds[f"{m}__missing"]),
-            control=unit_sums(consistent, "control", m),
-            treatment=unit_sums(consistent, "treatment", m),
+            control=unit_sums(consistent, "control", m, PRE if m in adjusted else None),
+            treatment=unit_sums(consistent, "treatment", m, PRE if m in adjusted else None),
         )
         for m in request.metrics
     ]
@@ -165,7 +191,7 @@ def aggregate_canary(
     inconsistent_ids = inconsistent.select(columns.unit).unique()
     segments = {
         segment: segments_of(table, inconsistent_ids, columns.unit, primary or "")
-        for segment, table in zip(request.segments, segment_tables, strict=False)
+        for segment, table in zip(request.segments, passes.segments, strict=False)
     }
     times = [
         summary[role][key]
@@ -173,9 +199,15 @@ def aggregate_canary(
         for key in ("time_min", "time_max")
         if summary[role][key] is not None
     ]
+    timeline = None
+    if buckets is not None and passes.buckets is not None:
+        timeline = bucket_timeline(
+            buckets, passes.buckets, passes.unit_buckets, consistent, inconsistent_ids,
+            columns.unit, schema.error is not None, p99,
+        )  # fmt: skip
     return CanaryData(
-        rows=rows + dropped,
-        excluded={**excluded, **excluded_copies},
+        rows=first.rows + dropped,
+        excluded={**first.excluded, **excluded_copies},
         time_min=min(times) if times else None,
         time_max=max(times) if times else None,
         control=variants[0],
@@ -184,13 +216,21 @@ def aggregate_canary(
         inconsistent_rows=int(inconsistent["rows"].sum()) if inconsistent.height else 0,
         metrics=metrics,
         segments=segments,
-        salt_mismatched_units=_salt_mismatches(consistent, columns.unit, request),
+        salt_mismatched_units=salt_mismatches(consistent, columns.unit, request),
+        variant_note=first.note,
+        pre_period=pre_period,
+        timeline=timeline,
         read_notes=read_notes(
             source,
             excluded_values=unusable,
             notes=[duplicates.note if duplicates is not None else None],
         ),
     )
+
+
+def _covariate_on_experiment(request: CanaryRequest) -> bool:
+    """``--covariate`` without a pre-period: summed over the experiment's own rows."""
+    return request.covariate is not None and request.pre_log is None and request.pre_until is None
 
 
 def _check_schema(source: LogSource, columns: CanaryColumns, request: CanaryRequest) -> _Schema:
@@ -212,13 +252,31 @@ def _check_schema(source: LogSource, columns: CanaryColumns, request: CanaryRequ
     metrics = {m: require(schema, name, m, Kind.NUMBER, "--metric") for m in request.metrics}
     for segment in request.segments:
         require(schema, name, segment, Kind.SEGMENT, "--segment")
+    covariate = None
+    if _covariate_on_experiment(request):
+        assert request.covariate is not None
+        covariate = require(schema, name, request.covariate, Kind.NUMBER, "--covariate")
     return _Schema(
         time=time_dtype,
         metrics=metrics,
         prediction=optional(schema, name, columns.prediction, Kind.NUMBER),
         latency=optional(schema, name, columns.latency, Kind.NUMBER),
         error=optional(schema, name, columns.error, Kind.BOOL_OR_TEXT),
+        covariate=covariate,
     )
+
+
+@dataclass(frozen=True)
+class _FirstPass:
+    """Rows, the chosen variants (and how), excluded rows, segment values, time range."""
+
+    rows: int
+    names: tuple[str, str]
+    note: str | None
+    excluded: dict[str, int]
+    top_values: dict[str, list[str]]
+    time_min: Any
+    time_max: Any
 
 
 def _first_pass(
@@ -227,12 +285,14 @@ def _first_pass(
     columns: CanaryColumns,
     request: CanaryRequest,
     windowed: bool,
-) -> tuple[int, tuple[str, str], dict[str, int], dict[str, list[str]]]:
-    """Rows, (control, treatment) names, excluded rows and the top values of each segment."""
+) -> _FirstPass:
     variant = pl.col(columns.variant).cast(pl.String)
     queries = [
         frame.group_by(variant.alias("variant")).agg(
-            pl.len().alias("rows"), pl.col(columns.unit).is_null().sum().alias("null_units")
+            pl.len().alias("rows"),
+            pl.col(columns.unit).is_null().sum().alias("null_units"),
+            pl.col(columns.time).min().alias("time_min"),
+            pl.col(columns.time).max().alias("time_max"),
         )
     ]
     for segment in request.segments:
@@ -249,12 +309,40 @@ def _first_pass(
         window_text = " in the --since/--until window" if windowed else ""
         raise InputError(f"{name}: log has no rows{window_text}")
     present = [v for v in by_variant["variant"].to_list() if v is not None]
-    names = resolve_variants(present, request.control, request.treatment, name, columns.variant)
+    rows_by_value = {
+        row["variant"]: int(row["rows"])
+        for row in by_variant.iter_rows(named=True)
+        if row["variant"] is not None
+    }
+    control, treatment, note = resolve_variants(
+        present, request.control, request.treatment, name, columns.variant,
+        rows_by_value, request.stage,
+    )  # fmt: skip
+    chosen = by_variant.filter(pl.col("variant").is_in([control, treatment]))
     top_values = {
         segment: table["value"].to_list()
         for segment, table in zip(request.segments, segment_values, strict=True)
     }
-    return rows, names, excluded_rows(by_variant, names, columns), top_values
+    return _FirstPass(
+        rows=rows,
+        names=(control, treatment),
+        note=note,
+        excluded=excluded_rows(by_variant, (control, treatment), columns),
+        top_values=top_values,
+        time_min=chosen["time_min"].min(),
+        time_max=chosen["time_max"].max(),
+    )
+
+
+@dataclass(frozen=True)
+class _Passes:
+    """The second pass: per-role summary, units, segments, and the per-bucket tables."""
+
+    summary: dict[str, dict[str, Any]]
+    units: pl.DataFrame
+    segments: list[pl.DataFrame]
+    buckets: pl.DataFrame | None
+    unit_buckets: pl.DataFrame | None
 
 
 def _second_pass(
@@ -264,84 +352,42 @@ def _second_pass(
     request: CanaryRequest,
     schema: _Schema,
     top_values: dict[str, list[str]],
-) -> tuple[dict[str, dict[str, Any]], pl.DataFrame, list[pl.DataFrame]]:
-    """Per-variant summary rows by role, the unit table and one table per segment column."""
+    bucketed: bool,
+) -> _Passes:
+    """Per-variant summary rows by role, the unit table, segment tables and bucket tables."""
+    extra = [pl.col(BUCKET).min().alias(BUCKET)] if bucketed else []
+    if schema.covariate is not None:
+        assert request.covariate is not None
+        extra += [
+            e
+            for m in request.metrics
+            for e in covariate_sums(request.covariate, schema.covariate, m)
+        ]
+    by = (TREATED, BUCKET) if bucketed else (TREATED,)
     queries = [
-        variant_summary(frame, columns, schema.latency, schema.error),
-        unit_table(frame, columns, schema.metrics),
+        variant_summary(frame, columns, schema.latency, schema.error, by),
+        unit_table(frame, columns, schema.metrics, extra),
     ]
-    if request.metrics:
-        primary = request.metrics[0]
+    primary = request.metrics[0] if request.metrics else None
+    if primary is not None:
         queries += [
             segment_table(frame, columns, segment, top_values[segment], primary, schema.metrics)
             for segment in request.segments
         ]
-    summary_frame, units, *segment_tables = collect_each(queries, name)
+    if bucketed and primary is not None:
+        queries.append(unit_bucket_table(frame, columns.unit, primary, schema.metrics[primary]))
+    summary_frame, units, *rest = collect_each(queries, name)
+    segments = rest[: len(request.segments)] if primary is not None else []
+    tables = rest[len(segments) :]
+    bucket_table = None
+    if bucketed:
+        bucket_table = summary_frame.filter(pl.col(BUCKET).is_not_null())
+        summary_frame = summary_frame.drop(BUCKET).group_by(TREATED).sum()
     summary = {ROLES[int(row[TREATED])]: row for row in summary_frame.iter_rows(named=True)}
-    return summary, units, segment_tables
-
-
-def _variant_figures(
-    scanned: pl.LazyFrame,
-    frame: pl.LazyFrame,
-    name: str,
-    columns: CanaryColumns,
-    request: CanaryRequest,
-    schema: _Schema,
-    names: tuple[str, str],
-    summary: dict[str, dict[str, Any]],
-    progress: Progress,
-) -> dict[str, dict[str, Any]]:
-    """Each role's summary with its latency quantiles, time range and predictions added."""
-    quantiles: dict[str, dict[str, float]] = {}
-    if schema.latency is not None:
-        if progress:
-            progress("Latency quantiles")
-        requests = sum(int(summary.get(role, {}).get("requests", 0)) for role in ROLES)
-        quantiles = latency_quantiles(frame, columns.latency, requests, name)
-    if progress:
-        progress("Sorting predictions")
-    unit = pl.col(columns.unit)
-    variant = pl.col(columns.variant).cast(pl.String)
-    figures_by_role: dict[str, dict[str, Any]] = {}
-    for role, value in zip(ROLES, names, strict=True):
-        # Filters on the raw columns are pushed into the Parquet scan.
-        mine = scanned.filter((variant == value) & unit.is_not_null())
-        row = dict(summary.get(role, {}))
-        figures, predictions = variant_rows(
-            mine,
-            columns,
-            schema.time,
-            schema.prediction is not None,
-            int(row.get("requests", 0)),
-            request.recent_window,
-            name,
-        )
-        row.update(quantiles.get(role, {}))
-        # Same key order as one summary query would give (the order of the warnings).
-        figures_by_role[role] = {
-            "requests": row.get("requests", 0),
-            "time_min": figures["time_min"],
-            "time_max": figures["time_max"],
-            f"missing:{columns.time}": figures["missing_time"],
-            **{k: v for k, v in row.items() if k != "requests"},
-            "pred_mean": figures["pred_mean"],
-            f"missing:{columns.prediction}": figures["missing_prediction"],
-            "__predictions": predictions,
-        }
-    return figures_by_role
-
-
-def _salt_mismatches(
-    consistent: pl.DataFrame, unit_column: str, request: CanaryRequest
-) -> int | None:
-    """Units logged under a variant their md5 bucket of ``salt`` does not give."""
-    if request.salt is None:
-        return None
-    salt, share = request.salt, request.treatment_share
-    wrong = 0
-    for role in ROLES:
-        ids = consistent.filter(is_role(role))[unit_column].to_list()
-        treated = role == "treatment"
-        wrong += sum(in_treatment(salt, u, share) != treated for u in ids)
-    return wrong
+    return _Passes(
+        summary=summary,
+        units=units,
+        segments=segments,
+        buckets=bucket_table,
+        unit_buckets=tables[0] if bucketed and primary is not None else None,
+    )

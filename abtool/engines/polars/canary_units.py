@@ -11,9 +11,10 @@ from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.canary import SegmentData, UnitSums
+from abtool.aggregates.canary import CanaryRequest, SegmentData, UnitSums
+from abtool.assignment import in_treatment
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.canary_variants import TREATED, is_role
+from abtool.engines.polars.canary_variants import ROLES, TREATED, is_role
 from abtool.engines.polars.hygiene import finite_float, unusable_number
 
 MIXED = "__mixed"
@@ -28,13 +29,18 @@ def _metric_sums(metric: str, dtype: pl.DataType) -> list[pl.Expr]:
 
 
 def unit_table(
-    frame: pl.LazyFrame, columns: CanaryColumns, metric_dtypes: dict[str, pl.DataType]
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    metric_dtypes: dict[str, pl.DataType],
+    extra: list[pl.Expr] | None = None,
 ) -> pl.LazyFrame:
+    """One row per unit: rows, role, mixed flag, each metric's sums, and ``extra``."""
     treated_rows = pl.col(TREATED).sum()
     aggregations = [
         pl.len().alias("rows"),
         (treated_rows > 0).alias(TREATED),
         ((treated_rows > 0) & (treated_rows < pl.len())).alias(MIXED),
+        *(extra or []),
     ]
     for metric, dtype in metric_dtypes.items():
         valid = ~unusable_number(metric, dtype)
@@ -80,11 +86,20 @@ def segment_table(
     )
 
 
-def unit_sums(units: pl.DataFrame, role: str, metric: str) -> UnitSums:
+def unit_sums(units: pl.DataFrame, role: str, metric: str, pre: str | None = None) -> UnitSums:
+    """Per-unit sums of ``metric`` in ``role``; with ``pre`` (the covariate columns' prefix,
+    see :mod:`abtool.engines.polars.canary_pre`) also the covariate's sums."""
     mine = units.filter(is_role(role) & (pl.col(f"{metric}__y") > 0))
+    covariate: dict[str, Any] = {}
+    if pre is not None and f"{metric}{pre}_x" in mine.columns:
+        covariate = {
+            "pre_x": mine[f"{metric}{pre}_x"].cast(pl.Float64).to_numpy(),
+            "pre_y": mine[f"{metric}{pre}_y"].cast(pl.Float64).to_numpy(),
+        }
     return UnitSums(
         mine[f"{metric}__x"].cast(pl.Float64).to_numpy(),
         mine[f"{metric}__y"].cast(pl.Float64).to_numpy(),
+        **covariate,
     )
 
 
@@ -103,3 +118,18 @@ def segments_of(
         )
         for value, rows in ordered.iter_rows()
     ]
+
+
+def salt_mismatches(
+    consistent: pl.DataFrame, unit_column: str, request: CanaryRequest
+) -> int | None:
+    """Units logged under a variant their md5 bucket of ``salt`` does not give."""
+    if request.salt is None:
+        return None
+    salt, share = request.salt, request.treatment_share
+    wrong = 0
+    for role in ROLES:
+        ids = consistent.filter(is_role(role))[unit_column].to_list()
+        treated = role == "treatment"
+        wrong += sum(in_treatment(salt, u, share) != treated for u in ids)
+    return wrong

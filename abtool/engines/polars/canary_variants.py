@@ -9,7 +9,7 @@ all come from that one read.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,16 +43,66 @@ def is_role(role: str) -> pl.Expr:
 
 
 def resolve_variants(
-    present: Sequence[str], control: str | None, treatment: str | None, source: str, column: str
-) -> tuple[str, str]:
-    """Pick the control and treatment values of the variant column.
+    present: Sequence[str],
+    control: str | None,
+    treatment: str | None,
+    source: str,
+    column: str,
+    rows: Mapping[str, int] | None = None,
+    stage: float | None = None,
+) -> tuple[str, str, str | None]:
+    """Pick the control and treatment values of the variant column, and say how if guessed.
 
-    Unnamed, the two values present are taken in sorted order (``v1`` control, ``v2``
-    treatment); one named, the other is the single remaining value.
+    One named, the other is the single remaining value. Neither named, of two values the
+    treatment is the one the stage says: the smaller by rows at a ``stage`` below 50 (a
+    canary), the larger above 50, and without a stage the smaller when it holds under 40% of
+    the rows; otherwise (an even split) the names' sort order decides (``v1`` control). A
+    guess returns a note for a warning; names are never compared to words like "prod".
 
     Raises:
         InputError: a named value is absent, or there are not exactly two values to pick from.
     """
+    chosen = _named_variants(present, control, treatment, source, column)
+    if control is not None or treatment is not None:
+        return (*chosen, None)
+    return _guess_variants(chosen, rows or {}, stage)
+
+
+def _guess_variants(
+    ordered: tuple[str, str], rows: Mapping[str, int], stage: float | None
+) -> tuple[str, str, str]:
+    first, second = ordered
+    total = rows.get(first, 0) + rows.get(second, 0)
+    fewer, more = sorted(ordered, key=lambda v: (rows.get(v, 0), v))
+    minority = rows.get(fewer, 0) / total if total else 0.5
+    hint = "; name them with --control and --treatment"
+    if rows.get(first, 0) != rows.get(second, 0):
+        if stage is not None and stage != 50:
+            picked = (more, fewer) if stage < 50 else (fewer, more)
+            share = rows.get(picked[1], 0) / total
+            return (
+                *picked,
+                f"control '{picked[0]}' and treatment '{picked[1]}' assumed from --stage "
+                f"{stage:g}: the treatment is the variant with {share:.1%} of the rows{hint}",
+            )
+        if stage is None and minority < 0.4:
+            return (
+                more,
+                fewer,
+                f"control '{more}' and treatment '{fewer}' assumed: without --stage the "
+                f"variant with fewer rows ({minority:.1%}) is taken as the treatment{hint}",
+            )
+    return (
+        first,
+        second,
+        f"control '{first}' and treatment '{second}' assumed from the sort order of their "
+        f"names{hint}",
+    )
+
+
+def _named_variants(
+    present: Sequence[str], control: str | None, treatment: str | None, source: str, column: str
+) -> tuple[str, str]:
     values = sorted(present)
     shown = ", ".join(values) or "none"
     for option, name in (("--control", control), ("--treatment", treatment)):
@@ -104,8 +154,10 @@ def variant_summary(
     columns: CanaryColumns,
     latency_dtype: pl.DataType | None,
     error_dtype: pl.DataType | None,
+    by: tuple[str, ...] = (TREATED,),
 ) -> pl.LazyFrame:
-    """Requests, errors and latency per variant (time and prediction: :func:`_variant_rows`)."""
+    """Requests, errors and latency per variant (time and prediction: :func:`_variant_rows`);
+    with ``by`` also the time bucket, so the per-bucket counts cost no pass of their own."""
     aggregations = [pl.len().alias("requests")]
     if error_dtype is not None:
         aggregations.append(error_flag(columns.error, error_dtype).sum().alias("errors"))
@@ -114,7 +166,7 @@ def variant_summary(
         # inside this streaming group-by held the whole column and more (2.3 GB at 50M rows).
         unusable = unusable_latency(columns.latency, latency_dtype)
         aggregations.append(unusable.sum().alias(f"missing:{columns.latency}"))
-    return frame.group_by(TREATED).agg(aggregations)
+    return frame.group_by(*by).agg(aggregations)
 
 
 def variant_rows(
@@ -171,25 +223,39 @@ def variant_rows(
 
 
 def latency_quantiles(
-    frame: pl.LazyFrame, column: str, rows: int, name: str
-) -> dict[str, dict[str, float]]:
-    """p50 and p99 latency of each variant, from one read of the column and the role flag.
+    frame: pl.LazyFrame,
+    column: str,
+    rows: int,
+    name: str,
+    buckets: tuple[str, int] | None = None,
+) -> tuple[dict[str, dict[str, float]], dict[str, list[float | None]] | None]:
+    """p50 and p99 latency of each variant, from one read of the column and the role flag;
+    with ``buckets`` (the bucket column and the number of buckets), also each variant's p99
+    per bucket (:func:`abtool.engines.polars.canary_buckets.bucket_p99`).
 
     Outside the streaming group-by, where a quantile held the whole column and more (2.3 GB
     at 50M rows): here the column (8 bytes a row), the flag and a copy of the treatment's
     values are alive, and the control's are partitioned in place (the treatment's set to NaN).
     """
-    latency, treated = owned_columns(
-        frame, [pl.col(column).cast(pl.Float64), pl.col(TREATED)], name, rows
-    )
+    from abtool.engines.polars.canary_buckets import bucket_p99
+
+    exprs = [pl.col(column).cast(pl.Float64), pl.col(TREATED)]
+    if buckets is not None:
+        exprs.append(pl.col(buckets[0]).fill_null(-1))
+    latency, treated, *index = owned_columns(frame, exprs, name, rows)
     blank_unusable_latency(latency)
+    by_bucket = None
+    if buckets is not None:
+        by_bucket = bucket_p99(latency, treated, index[0], buckets[1])
+        del index
     treated_latency = latency[treated]
     latency[treated] = np.nan
     wanted = {"p50": 0.50, "p99": 0.99}
-    return {
+    overall = {
         "control": quantiles_ignoring_nan(latency, wanted),
         "treatment": quantiles_ignoring_nan(treated_latency, wanted),
     }
+    return overall, by_bucket
 
 
 def _as_time(physical: np.int64, dtype: pl.DataType) -> Any:
@@ -256,3 +322,59 @@ def _float(value: object) -> float | None:
         return None
     number = float(value)  # type: ignore[arg-type]
     return number if math.isfinite(number) else None
+
+
+def variant_figures(
+    scanned: pl.LazyFrame,
+    frame: pl.LazyFrame,
+    name: str,
+    columns: CanaryColumns,
+    time_dtype: pl.DataType,
+    has_prediction: bool,
+    has_latency: bool,
+    recent_window: int,
+    names: tuple[str, str],
+    summary: dict[str, dict[str, Any]],
+    buckets: tuple[str, int] | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[float | None]] | None]:
+    """Each role's summary with its latency quantiles, time range and predictions added, and
+    each role's p99 latency per bucket (with ``buckets``)."""
+    quantiles: dict[str, dict[str, float]] = {}
+    p99 = None
+    if has_latency:
+        if progress:
+            progress("Latency quantiles")
+        requests = sum(int(summary.get(role, {}).get("requests", 0)) for role in ROLES)
+        quantiles, p99 = latency_quantiles(frame, columns.latency, requests, name, buckets)
+    if progress:
+        progress("Sorting predictions")
+    unit = pl.col(columns.unit)
+    variant = pl.col(columns.variant).cast(pl.String)
+    figures_by_role: dict[str, dict[str, Any]] = {}
+    for role, value in zip(ROLES, names, strict=True):
+        # Filters on the raw columns are pushed into the Parquet scan.
+        mine = scanned.filter((variant == value) & unit.is_not_null())
+        row = dict(summary.get(role, {}))
+        figures, predictions = variant_rows(
+            mine,
+            columns,
+            time_dtype,
+            has_prediction,
+            int(row.get("requests", 0)),
+            recent_window,
+            name,
+        )
+        row.update(quantiles.get(role, {}))
+        # Same key order as one summary query would give (the order of the warnings).
+        figures_by_role[role] = {
+            "requests": row.get("requests", 0),
+            "time_min": figures["time_min"],
+            "time_max": figures["time_max"],
+            f"missing:{columns.time}": figures["missing_time"],
+            **{k: v for k, v in row.items() if k != "requests"},
+            "pred_mean": figures["pred_mean"],
+            f"missing:{columns.prediction}": figures["missing_prediction"],
+            "__predictions": predictions,
+        }
+    return figures_by_role, p99

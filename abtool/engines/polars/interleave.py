@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.interleave import InterleaveData, PositionRow
+from abtool.aggregates.interleave import STEPS, InterleaveData, PositionRow, PreferenceStep
 from abtool.commands.interleave import InterleaveColumns
 from abtool.engines.polars.hygiene import prepared, read_notes
 from abtool.engines.polars.schema import Kind, is_text, require, require_columns
@@ -92,10 +92,22 @@ def aggregate_interleave(
         )
         .sort("position")
     )
+    # Cumulative wins in session-id order (the log has no time column), kept at STEPS evenly
+    # spaced counts: step k is the first count n with floor(n STEPS / N) reaching k.
+    n, total = pl.col("n"), pl.len()
+    steps = (
+        per_session.sort("session")
+        .select(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("n"),
+            (ca > cb).cast(pl.Int64).cum_sum().alias("wins_a"),
+            (cb > ca).cast(pl.Int64).cum_sum().alias("wins_b"),
+        )
+        .filter((n * STEPS) // total > ((n - 1) * STEPS) // total)
+    )
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    check_frame, dup_frame, total_frame, positions = collect_each(
-        [checks, duplicates, totals, by_position], source.name
+    check_frame, dup_frame, total_frame, positions, step_frame = collect_each(
+        [checks, duplicates, totals, by_position, steps], source.name
     )
     check_row = check_frame.row(0, named=True)
     dup_row = dup_frame.row(0, named=True)
@@ -130,6 +142,10 @@ def aggregate_interleave(
         positions=rows,
         excluded=excluded,
         assumed=assumed,
+        steps=[
+            PreferenceStep(int(r["n"]), int(r["wins_a"]), int(r["wins_b"]))
+            for r in step_frame.iter_rows(named=True)
+        ],
         read_notes=read_notes(source),
     )
 

@@ -14,9 +14,6 @@ sequence, whose bound is wider than the z bound at every n. The minimum detectab
 (Brent's method; the right-hand side decreases in ``n'``). Days follow from the current
 arrival rate of units, assumed constant; the canary's units grow more slowly when users
 return, so the answer is a lower bound in days.
-
-Power and quantiles use :mod:`abtool.stats.distributions` so ``sample-size`` can call this
-without importing scipy (the fixed-horizon ``halfwidth`` itself does import it).
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from abtool.stats.distributions import brentq, norm_isf
 from abtool.stats.inference.methods import Alternative, InferenceMethod
 
 _MAX_GROWTH = 1e12
@@ -73,8 +69,10 @@ def detectable_effect(
     """Smallest true effect (a positive distance) detected with ``power`` at these units."""
     if not 0.0 < power < 1.0:
         raise ValueError(f"power must be in (0, 1), got {power}")
+    from scipy import special  # not at import time: the package loads without scipy
+
     hw = float(method.halfwidth(se, units, alternative))
-    return hw + norm_isf(1.0 - power) * se
+    return hw + float(special.ndtri(power)) * se
 
 
 def units_for_effect(
@@ -91,6 +89,8 @@ def units_for_effect(
         raise ValueError(f"target_effect must be a positive distance, got {target_effect}")
     if not (se > 0 and units >= 1):
         raise ValueError("units_for_effect needs se > 0 and units >= 1")
+    from scipy.optimize import brentq  # not at import time: the package loads without scipy
+
     sigma = se * math.sqrt(units)
 
     def gap(log_n: float) -> float:
@@ -108,7 +108,7 @@ def units_for_effect(
         high += math.log(4.0)
         if high - low > math.log(_MAX_GROWTH):
             return math.inf
-    return math.exp(brentq(gap, high - math.log(4.0), high, xtol=1e-9))
+    return math.exp(float(brentq(gap, high - math.log(4.0), high, xtol=1e-9)))
 
 
 def detection_gap(
