@@ -234,6 +234,7 @@ def _request(
         bucket="auto" if options.bucket == "none" else options.bucket,
         timeline=options.bucket != "none",
         time_unit=options.time_unit,
+        ks=options.ks,
     )
 
 
