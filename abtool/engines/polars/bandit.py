@@ -232,7 +232,8 @@ def arms_of(
     arms = _resolve_arms(present, request.arms, name, columns.arm)
     chosen = by_arm.filter(pl.col("arm").is_in(list(arms)))
     excluded: dict[str, int] = {}
-    for row in by_arm.iter_rows(named=True):
+    # In the order of the values (nulls first), not the order a group-by returns them.
+    for row in by_arm.sort("arm", nulls_last=False).iter_rows(named=True):
         if row["arm"] is None:
             excluded[f"null {columns.arm}"] = int(row["rows"])
         elif row["arm"] not in arms:

@@ -139,7 +139,8 @@ def excluded_rows(
     by_variant: pl.DataFrame, chosen: tuple[str, str], columns: CanaryColumns
 ) -> dict[str, int]:
     excluded: dict[str, int] = {}
-    for row in by_variant.iter_rows(named=True):
+    # In the order of the values (nulls first), not the order a group-by returns them.
+    for row in by_variant.sort("variant", nulls_last=False).iter_rows(named=True):
         value, count, null_units = row["variant"], int(row["rows"]), int(row["null_units"])
         if value is None:
             excluded[f"null {columns.variant}"] = count

@@ -27,14 +27,18 @@ from pyspark.sql import functions as F
 from abtool.aggregates.bandit import ArmHealth, BanditData, BanditRequest, ReplayEvents
 from abtool.commands.bandit import BanditColumns
 from abtool.engines.polars.bandit import ARM, PERIOD, _check_schema, _Schema, arms_of, period_cells
-from abtool.engines.spark.grouped_buckets import GROUP, VALUE, GroupedBuckets
+from abtool.engines.spark.grouped_buckets import (
+    GROUP,
+    VALUE,
+    GroupedBuckets,
+    quantiles_of_views,
+)
 from abtool.engines.spark.prepare import prepared, read_notes
 from abtool.engines.spark.source import SparkSource, arrow_columns, col, collect_row, collect_rows
 from abtool.engines.spark.times import micros, python_time, time_filter
 from abtool.engines.spark.values import count_if, error_flag, missing_value
 from abtool.errors import InputError
 from abtool.stats.bandit_estimates import PropensitySums
-from abtool.stats.bucketed import exact_quantiles
 
 Progress = Callable[[str], None] | None
 REWARD = "__reward"
@@ -277,8 +281,9 @@ def _latency(
     long = frame.select(index.alias(GROUP), col(columns.latency).cast("double").alias(VALUE))
     grouped = GroupedBuckets(long.where(F.col(GROUP) >= 0), len(arms), name, cap, sizes)
     out: dict[str, dict[str, float | None]] = {}
-    for k, a in enumerate(arms):
-        found = exact_quantiles(grouped.against_rest(k), {"p50": 0.5, "p99": 0.99})
+    views = [([k], [g for g in range(len(arms)) if g != k]) for k in range(len(arms))]
+    found_all = quantiles_of_views(grouped, views, {"p50": 0.5, "p99": 0.99})
+    for a, found in zip(arms, found_all, strict=True):
         own, others = found.a, found.b
         out[a] = {
             "p50": _finite(own["p50"]),

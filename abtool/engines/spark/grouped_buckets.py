@@ -16,6 +16,7 @@ statistics equal numpy's; a small log then costs two Spark jobs, not ``2 + k``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,15 +36,21 @@ from abtool.stats.bucket_source import (
     Floats,
     ValueRange,
 )
+from abtool.stats.bucketed import BucketedQuantiles, exact_quantiles
 
 GROUP, VALUE = "group", "value"
 
 
 @dataclass(frozen=True)
 class _GroupCounts:
-    counts: NDArray[np.int64]  # (groups, buckets)
-    low: Floats  # (groups, buckets), +inf where empty
-    high: Floats  # (groups, buckets), -inf where empty
+    """One grid's non-empty (group, bucket) cells: their count and value range."""
+
+    buckets: int
+    group: NDArray[np.int64]
+    bucket: NDArray[np.int64]
+    n: NDArray[np.int64]
+    low: Floats
+    high: Floats
 
 
 class GroupedBuckets:
@@ -128,33 +135,49 @@ class GroupedBuckets:
                 F.max(VALUE).alias("high"),
             )
             table = arrow_columns(query, self.name)
-            buckets = grid.count + 1
-            counts = np.zeros((self.groups, buckets), dtype=np.int64)
-            low = np.full((self.groups, buckets), np.inf)
-            high = np.full((self.groups, buckets), -np.inf)
-            group = table[GROUP].astype(np.int64)
-            bucket = table["bucket"].astype(np.int64)
-            counts[group, bucket] = table["n"].astype(np.int64)
-            low[group, bucket] = table["low"].astype(np.float64)
-            high[group, bucket] = table["high"].astype(np.float64)
-            self._counts[grid] = _GroupCounts(counts, low, high)
+            self._counts[grid] = _GroupCounts(
+                grid.count + 1,
+                table[GROUP].astype(np.int64),
+                table["bucket"].astype(np.int64),
+                table["n"].astype(np.int64),
+                table["low"].astype(np.float64),
+                table["high"].astype(np.float64),
+            )
         return self._counts[grid]
 
     def _values(
         self, groups: tuple[int, ...], ranges: Sequence[ValueRange]
     ) -> tuple[NDArray[np.int64], Floats]:
-        value = F.col(VALUE)
-        condition: Column = F.lit(False)
-        for value_range in ranges:
-            inside = F.lit(True)
-            if value_range.low is not None:
-                inside = inside & (value >= F.lit(value_range.low))
-            if value_range.high is not None:
-                inside = inside & (value < F.lit(value_range.high))
-            condition = condition | inside
-        query = self.frame.where(F.col(GROUP).isin(*groups) & condition)
+        query = self.frame.where(F.col(GROUP).isin(*groups) & _inside(ranges))
         table = arrow_columns(query, self.name)
         return table[GROUP].astype(np.int64), table[VALUE].astype(np.float64)
+
+    def _values_of(
+        self, asks: Sequence[tuple[tuple[int, ...], Sequence[ValueRange]]]
+    ) -> tuple[NDArray[np.int64], Floats]:
+        """The values any of several (groups, ranges) asks wants, in one query."""
+        condition: Column = F.lit(False)
+        for groups, ranges in asks:
+            condition = condition | (F.col(GROUP).isin(*groups) & _inside(ranges))
+        table = arrow_columns(self.frame.where(condition), self.name)
+        return table[GROUP].astype(np.int64), table[VALUE].astype(np.float64)
+
+
+def _inside(ranges: Sequence[ValueRange]) -> Column:
+    value = F.col(VALUE)
+    condition: Column = F.lit(False)
+    for value_range in ranges:
+        inside = F.lit(True)
+        if value_range.low is not None:
+            inside = inside & (value >= F.lit(value_range.low))
+        if value_range.high is not None:
+            inside = inside & (value < F.lit(value_range.high))
+        condition = condition | inside
+    return condition
+
+
+class _Deferred(Exception):
+    """Raised by a view asked for values it has not fetched yet (the first of two rounds)."""
 
 
 class GroupView:
@@ -164,30 +187,74 @@ class GroupView:
         self.owner, self.a, self.b = owner, a, b
 
     def extent(self) -> Extent:
+        """The two samples' sizes, and the finite range of *every* group: each view then
+        counts on the same first grid (one pass for all; a wider range than a view's own
+        costs no exactness, see :meth:`DyadicGrid.covering`)."""
         n, low, high = self.owner._group_extent()
-        both = list(self.a + self.b)
-        lows, highs = low[both], high[both]
-        finite = np.isfinite(lows)
+        finite = np.isfinite(low)
         return Extent(
             int(n[list(self.a)].sum()),
             int(n[list(self.b)].sum()),
-            float(lows[finite].min()) if finite.any() else None,
-            float(highs[finite].max()) if finite.any() else None,
+            float(low[finite].min()) if finite.any() else None,
+            float(high[finite].max()) if finite.any() else None,
         )
 
     def counts(self, grid: DyadicGrid) -> BucketCounts:
         found = self.owner._grid_counts(grid)
-        both = list(self.a + self.b)
-        low = found.low[both].min(axis=0)
-        high = found.high[both].max(axis=0)
-        counts_a = found.counts[list(self.a)].sum(axis=0)
-        counts_b = found.counts[list(self.b)].sum(axis=0)
+        in_a, in_b = np.isin(found.group, self.a), np.isin(found.group, self.b)
+        counts_a = np.bincount(found.bucket[in_a], found.n[in_a], found.buckets)
+        counts_b = np.bincount(found.bucket[in_b], found.n[in_b], found.buckets)
+        mine = in_a | in_b
+        low = np.full(found.buckets, np.inf)
+        high = np.full(found.buckets, -np.inf)
+        np.minimum.at(low, found.bucket[mine], found.low[mine])
+        np.maximum.at(high, found.bucket[mine], found.high[mine])
         empty = counts_a + counts_b == 0
         low[empty] = high[empty] = np.nan
-        return BucketCounts(counts_a, counts_b, low, high)
+        return BucketCounts(counts_a.astype(np.int64), counts_b.astype(np.int64), low, high)
+
+    deferring = False
+    wanted: list[ValueRange] | None = None
+    fetched: tuple[NDArray[np.int64], Floats] | None = None
 
     def values(self, ranges: Sequence[ValueRange]) -> tuple[Floats, Floats]:
         if not ranges:
             return np.empty(0), np.empty(0)
-        group, values = self.owner._values(self.a + self.b, ranges)
+        if self.deferring:
+            self.wanted = list(ranges)
+            raise _Deferred
+        if self.fetched is not None and list(ranges) == self.wanted:
+            group, values = self.fetched
+        else:
+            group, values = self.owner._values(self.a + self.b, ranges)
         return values[np.isin(group, self.a)], values[np.isin(group, self.b)]
+
+
+def quantiles_of_views(
+    owner: GroupedBuckets,
+    views: Sequence[tuple[Sequence[int], Sequence[int]]],
+    wanted: dict[str, float],
+) -> list[BucketedQuantiles]:
+    """Exact quantiles of many views with one fetch of raw values for all of them.
+
+    Each view's computation runs twice: first until it asks for values (the ranges it needs
+    are recorded), then, after one Spark query fetched every view's ranges, to the end with
+    those values. Counting passes are shared by grid; a view needing a finer grid counts it.
+    """
+    sources = [owner.view(a, b) for a, b in views]
+    pending = [s for s in sources if isinstance(s, GroupView)]
+    for source in pending:
+        source.deferring = True
+        with contextlib.suppress(_Deferred):
+            exact_quantiles(source, wanted)
+        source.deferring = False
+    asked = [s for s in pending if s.wanted]
+    if asked:
+        group, values = owner._values_of([(s.a + s.b, s.wanted or []) for s in asked])
+        for source in asked:
+            inside = np.zeros(len(values), dtype=bool)
+            for value_range in source.wanted or []:
+                inside |= value_range.mask(values)
+            mine = np.isin(group, source.a + source.b) & inside
+            source.fetched = (group[mine], values[mine])
+    return [exact_quantiles(s, wanted) for s in sources]

@@ -299,6 +299,17 @@ def arrow_columns(frame: DataFrame, name: str) -> dict[str, NDArray[Any]]:
     return {c: table.column(c).to_numpy() for c in table.column_names}
 
 
+def polars_frame(frame: DataFrame, name: str) -> pl.DataFrame:
+    """A bounded result (per-unit or per-group rows) as a Polars DataFrame, through Arrow."""
+    try:
+        table = frame.toArrow()
+    except SPARK_ERRORS as exc:
+        raise UnreadableLog(f"{name}: cannot read log ({spark_reason(exc)})") from None
+    found = pl.from_arrow(table)
+    assert isinstance(found, pl.DataFrame)
+    return found
+
+
 def spark_reason(exc: BaseException) -> str:
     """The first meaningful line of a Spark error (without the JVM stack)."""
     text = getattr(exc, "getMessage", None)
