@@ -23,6 +23,7 @@ import abtool
 from abtool.engines.spark import SparkEngine
 from abtool.errors import InputError
 from abtool.simulate.bandit import BanditSpec, bandit_chunks
+from abtool.simulate.canary import CanarySpec, canary_chunks
 from abtool.simulate.interleave import InterleaveSpec, interleave_chunks
 from abtool.simulate.writer import write_chunks
 from tests.corpus.inputs import write
@@ -183,3 +184,104 @@ def test_bandit_epoch_times_in_five_hour_buckets(
         draws=2000,
     )
     assert got is not None and any("milliseconds" in w for w in got["warnings"])
+
+
+# -- canary-decide -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def canary_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hive folders by date; one day's file with its flags as integers and its times zoned in
+    nanoseconds; infinite predictions, negative latencies, a third variant, null units, and
+    a hundred rows delivered twice."""
+    root = tmp_path_factory.mktemp("canary")
+    spec = CanarySpec(users=1500, hours=60, seed=9, stage=20)
+    frame = pl.from_arrow(next(iter(canary_chunks(spec, chunk_rows=10_000_000))))
+    assert isinstance(frame, pl.DataFrame)
+    rng = np.random.default_rng(2)
+    n = frame.height
+    frame = frame.with_columns(
+        prediction=pl.when(pl.lit(rng.uniform(size=n) < 0.01))
+        .then(pl.lit(float("inf")))
+        .otherwise(pl.col("prediction")),
+        latency_ms=pl.when(pl.lit(rng.uniform(size=n) < 0.01))
+        .then(pl.lit(-5.0))
+        .otherwise(pl.col("latency_ms")),
+        model_variant=pl.when(pl.lit(rng.uniform(size=n) < 0.005))
+        .then(pl.lit("v3"))
+        .otherwise(pl.col("model_variant")),
+        user_id=pl.when(pl.lit(rng.uniform(size=n) < 0.003))
+        .then(pl.lit(None, pl.Int64))
+        .otherwise(pl.col("user_id")),
+    )
+    frame = pl.concat([frame, frame.head(100)])
+    dated = frame.with_columns(date=pl.col("ts").dt.date().cast(pl.String))
+    for i, ((day,), part) in enumerate(sorted(dated.partition_by("date", as_dict=True).items())):
+        part = part.drop("date")
+        if i == 1:
+            part = part.with_columns(
+                pl.col("clicked", "error").cast(pl.Int8),
+                pl.col("ts").dt.cast_time_unit("ns").dt.replace_time_zone("UTC"),
+            )
+        write(root / f"date={day}" / "part-0.parquet", part)
+    return root
+
+
+CANARY = {
+    "segment": ["country", "date"],
+    "salt": "canary",
+    "stage": 20,
+    "bucket": "hour",
+    "control": "v1",
+    "treatment": "v2",
+}
+
+
+def test_canary_hive_folders_dirty_values(canary_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(
+        abtool.canary_report,
+        canary_logs,
+        engines["arrays"],
+        metric=["clicked", "revenue"],
+        **CANARY,
+    )
+    assert got is not None
+    assert got["stats"]["excluded_reasons"]["duplicate request_id (identical row)"] == 100
+    assert got["stats"]["excluded_values"]
+
+
+def test_canary_moments_in_spark(canary_logs: Path, engines: dict[str, SparkEngine]):
+    """Above the cap: unit moments, bucket moments, salt buckets and KS D in Spark."""
+    got = same_report(
+        abtool.canary_report, canary_logs, engines["in_spark"], metric=["clicked"], **CANARY
+    )
+    assert got is not None and got["stats"]["salt_mismatched_units"] is not None
+
+
+def test_canary_cuped_before_a_split_time(canary_logs: Path, engines: dict[str, SparkEngine]):
+    same_report(
+        abtool.canary_report,
+        canary_logs,
+        engines["arrays"],
+        metric=["revenue"],
+        pre_until="2025-01-02T06:00:00",
+        control="v1",
+        treatment="v2",
+        bucket="none",
+    )
+
+
+def test_canary_approximate_ks_reports_bounds(canary_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(
+        abtool.canary_report,
+        canary_logs,
+        engines["in_spark"],
+        metric=["clicked"],
+        ks="approximate",
+        control="v1",
+        treatment="v2",
+        bucket="none",
+    )
+    assert got is not None
+    low, high = got["stats"]["ks_bounds"]
+    assert low <= high

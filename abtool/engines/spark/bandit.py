@@ -34,7 +34,14 @@ from abtool.engines.spark.grouped_buckets import (
     quantiles_of_views,
 )
 from abtool.engines.spark.prepare import prepared, read_notes
-from abtool.engines.spark.source import SparkSource, arrow_columns, col, collect_row, collect_rows
+from abtool.engines.spark.source import (
+    SparkSource,
+    arrow_columns,
+    cached,
+    col,
+    collect_row,
+    collect_rows,
+)
 from abtool.engines.spark.times import micros, python_time, time_filter
 from abtool.engines.spark.values import count_if, error_flag, missing_value
 from abtool.errors import InputError
@@ -74,56 +81,59 @@ def aggregate_bandit(
         window = time_filter(columns.time, schema.time, request.since, request.until)
         if window is not None:
             scanned = scanned.where(window)
-    if progress:
-        progress("Scanning the log for arms")
-    rows, arms, excluded, reward = _first_pass(scanned, source.name, columns, schema, request)
-    period_key, period_dtype, period_source = _period_key(columns, schema, request)
-    arm_text = col(columns.arm).cast("string")
-    selected = scanned.where(arm_text.isin(*arms))
-    usable = ~missing_value(columns.reward, schema.reward) & period_key.isNotNull()
-    if schema.unit is not None:
-        usable = usable & col(columns.unit).isNotNull()
-    rewarded = selected.where(usable).withColumns(
-        {
-            ARM: arm_text,
-            PERIOD: period_key,
-            REWARD: col(columns.reward).cast("double"),
-        }
-    )
-    if progress:
-        progress("Summing rewards per period and arm")
-    cells, multi = _cells(rewarded, source.name, columns, schema, arms, period_dtype)
-    if progress:
-        progress("Arm health")
-    health, time_min, time_max = _health(selected, source.name, columns, schema, arms, array_cap)
-    sums = None
-    if request.propensity_sums:
-        sums = _propensity_sums(rewarded, source.name, columns, arms)
-    events = None
-    if request.replay:
+    with cached(scanned) as scanned:
         if progress:
-            progress("Reading rows for replay")
-        events = _replay_events(
-            rewarded, source.name, columns, schema, arms, int(cells.sum_y.sum()), request
+            progress("Scanning the log for arms")
+        rows, arms, excluded, reward = _first_pass(scanned, source.name, columns, schema, request)
+        period_key, period_dtype, period_source = _period_key(columns, schema, request)
+        arm_text = col(columns.arm).cast("string")
+        selected = scanned.where(arm_text.isin(*arms))
+        usable = ~missing_value(columns.reward, schema.reward) & period_key.isNotNull()
+        if schema.unit is not None:
+            usable = usable & col(columns.unit).isNotNull()
+        rewarded = selected.where(usable).withColumns(
+            {
+                ARM: arm_text,
+                PERIOD: period_key,
+                REWARD: col(columns.reward).cast("double"),
+            }
         )
-    return BanditData(
-        rows=rows,
-        excluded=excluded,
-        time_min=time_min,
-        time_max=time_max,
-        arms=arms,
-        binary=bool(reward["binary"]),
-        reward_min=float(reward["min"]),
-        reward_max=float(reward["max"]),
-        unit=columns.unit if schema.unit is not None else None,
-        period_source=period_source,
-        cells=cells,
-        health=health,
-        propensity_sums=sums,
-        events=events,
-        multi_row_units=multi,
-        read_notes=read_notes(source),
-    )
+        if progress:
+            progress("Summing rewards per period and arm")
+        cells, multi = _cells(rewarded, source.name, columns, schema, arms, period_dtype)
+        if progress:
+            progress("Arm health")
+        health, time_min, time_max = _health(
+            selected, source.name, columns, schema, arms, array_cap
+        )
+        sums = None
+        if request.propensity_sums:
+            sums = _propensity_sums(rewarded, source.name, columns, arms)
+        events = None
+        if request.replay:
+            if progress:
+                progress("Reading rows for replay")
+            events = _replay_events(
+                rewarded, source.name, columns, schema, arms, int(cells.sum_y.sum()), request
+            )
+        return BanditData(
+            rows=rows,
+            excluded=excluded,
+            time_min=time_min,
+            time_max=time_max,
+            arms=arms,
+            binary=bool(reward["binary"]),
+            reward_min=float(reward["min"]),
+            reward_max=float(reward["max"]),
+            unit=columns.unit if schema.unit is not None else None,
+            period_source=period_source,
+            cells=cells,
+            health=health,
+            propensity_sums=sums,
+            events=events,
+            multi_row_units=multi,
+            read_notes=read_notes(source),
+        )
 
 
 def _without_nan(value: Column) -> Column:

@@ -58,7 +58,14 @@ from abtool.engines.spark.canary_figures import BUCKET, value_counts, variant_fi
 from abtool.engines.spark.canary_pre import covariate_sums, with_pre_period
 from abtool.engines.spark.duplicates import drop_duplicate_requests
 from abtool.engines.spark.prepare import prepared, read_notes
-from abtool.engines.spark.source import SparkSource, col, collect_row, collect_rows, polars_frame
+from abtool.engines.spark.source import (
+    SparkSource,
+    cached,
+    col,
+    collect_row,
+    collect_rows,
+    polars_frame,
+)
 from abtool.engines.spark.times import micros, python_time, time_filter
 from abtool.engines.spark.values import (
     count_if,
@@ -111,10 +118,30 @@ def aggregate_canary(
     scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
     dropped = duplicates.dropped if duplicates is not None else 0
     excluded_copies = {duplicates.excluded_reason: dropped} if duplicates and dropped else {}
+    with cached(scanned) as rows:
+        return _reduced(
+            rows, source, columns, request, schema, window is not None, progress, array_cap,
+            rows_dropped=(dropped, excluded_copies, duplicates),
+        )  # fmt: skip
 
+
+def _reduced(
+    scanned: DataFrame,
+    source: SparkSource,
+    columns: CanaryColumns,
+    request: CanaryRequest,
+    schema: Any,
+    windowed: bool,
+    progress: Progress,
+    array_cap: int,
+    *,
+    rows_dropped: tuple[int, dict[str, int], Any],
+) -> CanaryData:
+    """The passes over the log's rows (kept by Spark), after the window and duplicates."""
+    dropped, excluded_copies, duplicates = rows_dropped
     if progress:
         progress(f"Scanning {len(source.files)} file(s) for variants")
-    first = _first_pass(scanned, source.name, columns, request, schema.time, window is not None)
+    first = _first_pass(scanned, source.name, columns, request, schema.time, windowed)
     names = first.names
     buckets = None
     if request.timeline and first.time_min is not None and first.time_max is not None:

@@ -17,7 +17,8 @@ through Arrow (:func:`arrow_columns`); a failed Spark job becomes one line namin
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,20 @@ def _spark_errors() -> tuple[type[BaseException], ...]:
 
 
 SPARK_ERRORS = _spark_errors()
+
+
+@contextmanager
+def cached(frame: DataFrame) -> Iterator[DataFrame]:
+    """``frame`` kept by Spark (memory, spilling to disk) while a report reads it many times;
+    released afterwards. A report's dozen passes then decode the Parquet files (and drop
+    duplicate requests) once."""
+    from pyspark import StorageLevel
+
+    kept = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        yield kept
+    finally:
+        kept.unpersist()
 
 
 def collect_rows(frame: DataFrame, name: str) -> list[Row]:
