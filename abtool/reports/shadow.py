@@ -6,13 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from abtool.aggregates.shadow import ShadowData, ShadowRequest
+from abtool.aggregates.shadow import ScoreFigures, ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.engines import Engine, LogInput, open_log
-from abtool.reports.hygiene import check_decision_threshold, excluded_values, read_warnings
+from abtool.reports.hygiene import check_threshold_range, excluded_values, read_warnings
 from abtool.reports.result import (
     Check,
     Consequence,
@@ -22,6 +19,7 @@ from abtool.reports.result import (
     failing_messages,
 )
 from abtool.reports.settings import resolve
+from abtool.reports.shadow_scores import BOUNDS_METHOD, ks_test, score_figures
 from abtool.results.shadow import (
     Histogram,
     LabelCounts,
@@ -30,8 +28,7 @@ from abtool.results.shadow import (
     ShadowStats,
 )
 from abtool.stats.categorical import label_shift
-from abtool.stats.descriptive import shared_histogram, summarize_sorted
-from abtool.stats.ks import ks_2samp_sorted
+from abtool.stats.ks import KSResult
 from abtool.times import parse_time
 
 COMMAND = SPEC.name
@@ -80,17 +77,20 @@ def shadow_report(
         since=parse_time(options.since, "--since"),
         until=parse_time(options.until, "--until"),
         time_unit=options.time_unit,
+        ks=options.ks,
+        ks_limit=limits.distribution_shift,
+        histogram_bins=options.histogram_bins,
     )
     log = open_log(data, engine, options)
     aggregates = log.shadow(columns, request, progress)
     threshold_warnings = []
+    figures, ks = None, None
     if aggregates.mode == "score":
-        threshold_warnings = check_decision_threshold(
-            options.threshold, aggregates.primary_sorted, aggregates.shadow_sorted
-        )
-    if progress:
-        progress("Comparing prediction distributions")
-    stats = _statistics(aggregates, options)
+        if progress:
+            progress("Comparing prediction distributions")
+        figures, ks = _scores(aggregates, options, limits)
+        threshold_warnings = check_threshold_range(options.threshold, figures.low, figures.high)
+    stats = _statistics(aggregates, options, figures, ks)
     checks = _checks(stats, aggregates, limits, columns)
     assert SPEC.verdicts is not None
     return Report(
@@ -104,29 +104,45 @@ def shadow_report(
     )
 
 
-def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
+def _scores(
+    data: ShadowData, options: ShadowOptions, limits: ShadowThresholds
+) -> tuple[ScoreFigures, KSResult | None]:
+    """The scores' figures: the engine's, or computed from its sorted arrays."""
+    if data.score_figures is not None:
+        return data.score_figures, ks_test(data.score_figures)
+    return score_figures(
+        data.primary_sorted,
+        data.shadow_sorted,
+        options.histogram_bins,
+        options.ks,
+        limits.distribution_shift,
+    )
+
+
+def _statistics(
+    data: ShadowData,
+    options: ShadowOptions,
+    figures: ScoreFigures | None,
+    ks: KSResult | None,
+) -> ShadowStats:
     duration_hours = 0.0
     if data.time_min is not None and data.time_max is not None:
         duration_hours = (data.time_max - data.time_min).total_seconds() / 3600.0
     distribution: dict[str, Any]
-    if data.mode == "score":
-        ks = ks_2samp_sorted(data.primary_sorted, data.shadow_sorted)
-        edges, (hist_p, hist_s) = shared_histogram(
-            [data.primary_sorted, data.shadow_sorted], options.histogram_bins
-        )
+    if figures is not None:
         distribution = {
-            "ks_statistic": ks.statistic,
-            "ks_pvalue": ks.pvalue,
-            "ks_method": ks.method,
+            "ks_statistic": ks.statistic if ks is not None else None,
+            "ks_pvalue": ks.pvalue if ks is not None else None,
+            "ks_method": ks.method if ks is not None else BOUNDS_METHOD,
             "decision_threshold": options.threshold,
             "predictions": {
-                role: _summary(values)
-                for role, values in (
-                    ("primary", data.primary_sorted),
-                    ("shadow", data.shadow_sorted),
-                )
+                role: PredictionSummary(s.n, s.mean, s.p5, s.p50, s.p95)
+                for role, s in (("primary", figures.primary), ("shadow", figures.shadow))
             },
-            "histogram": Histogram(edges, hist_p, hist_s),
+            "histogram": Histogram(
+                figures.histogram_edges, figures.histogram_primary, figures.histogram_shadow
+            ),
+            "ks_bounds": None if ks is not None else [figures.ks_low, figures.ks_high],
         }
     else:
         labels, counts_p, counts_s = data.label_counts["labels"]
@@ -162,11 +178,6 @@ def _statistics(data: ShadowData, options: ShadowOptions) -> ShadowStats:
     )
 
 
-def _summary(values: NDArray[np.float64]) -> PredictionSummary:
-    summary = summarize_sorted(values)
-    return PredictionSummary(summary.n, summary.mean, summary.p5, summary.p50, summary.p95)
-
-
 def _checks(
     stats: ShadowStats, data: ShadowData, limits: ShadowThresholds, columns: ShadowColumns
 ) -> list[Check]:
@@ -187,18 +198,7 @@ def _checks(
             f"decision agreement {stats.agreement_rate:.2%} (need > {limits.agreement_rate:.0%})",
         ),
     ]
-    d = stats.ks_statistic
-    what = "KS D" if data.mode == "score" else "label distance"
-    checks.append(
-        SPEC.make_check(
-            "distribution_shift",
-            d <= limits.distribution_shift,
-            d,
-            limits.distribution_shift,
-            f"{what} {d:.4f} between primary and shadow (need <= {limits.distribution_shift:g};"
-            f" p = {stats.ks_pvalue:.3g}, not gated)",
-        )
-    )
+    checks.append(_shift_check(stats, data, limits))
     rate = stats.shadow_error_rate
     if rate is None:
         checks.append(
@@ -245,6 +245,32 @@ def _checks(
             )
         )
     return checks
+
+
+def _shift_check(stats: ShadowStats, data: ShadowData, limits: ShadowThresholds) -> Check:
+    limit = limits.distribution_shift
+    d = stats.ks_statistic
+    if d is None:  # --ks approximate: bounds that decide the check
+        assert stats.ks_bounds is not None
+        low, high = stats.ks_bounds
+        passed = high <= limit
+        return SPEC.make_check(
+            "distribution_shift",
+            passed,
+            high if passed else low,
+            limit,
+            f"KS D between {low:.4f} and {high:.4f} between primary and shadow (need <= "
+            f"{limit:g}; {BOUNDS_METHOD})",
+        )
+    what = "KS D" if data.mode == "score" else "label distance"
+    return SPEC.make_check(
+        "distribution_shift",
+        d <= limit,
+        d,
+        limit,
+        f"{what} {d:.4f} between primary and shadow (need <= {limit:g};"
+        f" p = {stats.ks_pvalue:.3g}, not gated)",
+    )
 
 
 def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) -> list[str]:

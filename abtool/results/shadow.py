@@ -60,9 +60,11 @@ class ShadowStats(Record):
     """Everything shadow-report measured (the JSON ``stats`` object).
 
     ``decision_threshold``, ``predictions`` and ``histogram`` exist for scores, ``labels`` for
-    class labels. ``excluded_values`` (present when any) counts latency values left out of
-    the quantiles by reason (null or NaN, infinite, negative); whole rows left out of the
-    comparison are in ``excluded_reasons``.
+    class labels. With ``--ks approximate``, ``ks_bounds`` ([low, high]) may stand for the KS
+    D (then ``ks_statistic`` and ``ks_pvalue`` are null) when they decide the check.
+    ``excluded_values`` (present when any) counts latency values left out of the quantiles by
+    reason (null or NaN, infinite, negative); whole rows left out of the comparison are in
+    ``excluded_reasons``.
     """
 
     rows: int
@@ -73,8 +75,8 @@ class ShadowStats(Record):
     time_end: datetime | None
     duration_hours: float
     prediction_kind: str
-    ks_statistic: float
-    ks_pvalue: float
+    ks_statistic: float | None
+    ks_pvalue: float | None
     ks_method: str
     agreement_rate: float
     mean_abs_disagreement: float
@@ -87,3 +89,4 @@ class ShadowStats(Record):
     predictions: dict[str, PredictionSummary] | None = optional_key()
     histogram: Histogram | None = optional_key()
     labels: LabelCounts | None = optional_key()
+    ks_bounds: list[float] | None = optional_key()
