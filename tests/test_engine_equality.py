@@ -25,6 +25,7 @@ from abtool.errors import InputError
 from abtool.simulate.bandit import BanditSpec, bandit_chunks
 from abtool.simulate.canary import CanarySpec, canary_chunks
 from abtool.simulate.interleave import InterleaveSpec, interleave_chunks
+from abtool.simulate.shadow import ShadowSpec, shadow_chunks
 from abtool.simulate.writer import write_chunks
 from tests.corpus.inputs import write
 from tests.json_compare import assert_same_json
@@ -285,3 +286,109 @@ def test_canary_approximate_ks_reports_bounds(canary_logs: Path, engines: dict[s
     assert got is not None
     low, high = got["stats"]["ks_bounds"]
     assert low <= high
+
+
+# -- shadow-report -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shadow_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hive folders by date; one day's file with the error flag as integers and its times
+    zoned in nanoseconds; missing, NaN and infinite scores, a null time, infinite and
+    negative latencies, and 50 rows delivered twice. Also a copy with epoch-millisecond
+    times and class labels."""
+    root = tmp_path_factory.mktemp("shadow")
+    spec = ShadowSpec(rows=12_000, hours=50, seed=13, bad_segment="BR")
+    frame = pl.from_arrow(next(iter(shadow_chunks(spec, chunk_rows=spec.rows))))
+    assert isinstance(frame, pl.DataFrame)
+    rng = np.random.default_rng(3)
+    n = frame.height
+
+    def some(share: float) -> pl.Expr:
+        return pl.lit(rng.uniform(size=n) < share)
+
+    frame = frame.with_columns(
+        primary_prediction=pl.when(some(0.002))
+        .then(pl.lit(float("inf")))
+        .when(some(0.002))
+        .then(pl.lit(float("nan")))
+        .otherwise(pl.col("primary_prediction")),
+        shadow_latency_ms=pl.when(some(0.003))
+        .then(pl.lit(-1.0))
+        .when(some(0.003))
+        .then(pl.lit(float("inf")))
+        .otherwise(pl.col("shadow_latency_ms")),
+        ts=pl.when(some(0.001)).then(pl.lit(None)).otherwise(pl.col("ts")),
+    )
+    frame = pl.concat([frame, frame.slice(100, 50)])
+    dated = frame.with_columns(date=pl.col("ts").dt.date().cast(pl.String).fill_null("none"))
+    for i, ((day,), part) in enumerate(sorted(dated.partition_by("date", as_dict=True).items())):
+        part = part.drop("date")
+        if i == 1:
+            part = part.with_columns(
+                pl.col("shadow_error").cast(pl.Int32),
+                pl.col("ts").dt.cast_time_unit("ns").dt.replace_time_zone("UTC"),
+            )
+        write(root / "hive" / f"date={day}" / "part-0.parquet", part)
+    labels = frame.with_columns(
+        pl.col("ts").dt.epoch("ms"),
+        pl.col("primary_prediction").fill_nan(None).fill_null(0.5).gt(0.5).cast(pl.String),
+        pl.col("shadow_prediction").gt(0.5).cast(pl.String),
+    )
+    write(root / "labels" / "log.parquet", labels)
+    return root
+
+
+SHADOW = {"segment": ["country", "date"], "top": 5}
+
+
+def test_shadow_hive_folders_dirty_values(shadow_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(abtool.shadow_report, shadow_logs / "hive", engines["arrays"], **SHADOW)
+    assert got is not None
+    assert got["stats"]["excluded_reasons"]["duplicate request_id (identical row)"] == 50
+    assert got["stats"]["excluded_values"]
+    assert got["inputs"]["files"] >= 3
+
+
+def test_shadow_figures_in_spark(shadow_logs: Path, engines: dict[str, SparkEngine]):
+    """Above the cap: KS D, quantiles and histogram computed in Spark, none sorted here."""
+    same_report(abtool.shadow_report, shadow_logs / "hive", engines["in_spark"], **SHADOW)
+
+
+def test_shadow_approximate_ks(shadow_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(
+        abtool.shadow_report, shadow_logs / "hive", engines["in_spark"], ks="approximate"
+    )
+    assert got is not None
+    low, high = got["stats"]["ks_bounds"]
+    assert low <= high and got["stats"]["ks_statistic"] is None
+
+
+def test_shadow_class_labels_and_epoch_times(shadow_logs: Path, engines: dict[str, SparkEngine]):
+    got = same_report(abtool.shadow_report, shadow_logs / "labels", engines["arrays"])
+    assert got is not None and got["stats"]["prediction_kind"] == "label"
+
+
+def test_frames_and_the_command_line(shadow_logs: Path, spark: Any, run_cli: Any, tmp_path: Path):
+    """A Spark DataFrame is read by Spark; a Polars frame is sent to Spark; the command line's
+    --engine spark and a policy's engine = "spark" give the Polars engine's JSON."""
+    log = shadow_logs / "labels" / "log.parquet"
+    expected = abtool.shadow_report(log).to_dict()
+    from_spark = abtool.shadow_report(spark.read.parquet(str(log))).to_dict()
+    from_polars = abtool.shadow_report(pl.read_parquet(log), engine="spark").to_dict()
+    for got in (from_spark, from_polars):
+        assert got["inputs"]["paths"] == ["<DataFrame>"]
+        got["inputs"]["paths"] = expected["inputs"]["paths"]
+        got["inputs"]["files"] = expected["inputs"]["files"]
+        assert_same_json(got, expected, exact=EXACT)
+    cli = run_cli(
+        "shadow-report", log, "--engine", "spark", "--spark-master", "local[2]", "-f", "json"
+    )
+    assert_same_json(cli.json(), expected, exact=EXACT)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        f'[[gate]]\nname = "labels"\nkind = "shadow"\npaths = ["{log}"]\nengine = "spark"\n'
+    )
+    gate = run_cli("gate", policy, "-f", "json").json()["gates"][0]
+    polars_gate = {**expected, "inputs": gate["inputs"]}
+    assert_same_json({k: gate[k] for k in polars_gate}, polars_gate, exact=EXACT)

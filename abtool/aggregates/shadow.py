@@ -65,10 +65,8 @@ class ScoreFigures:
     histogram_shadow: list[int]
     low: float
     high: float
-
-    @property
-    def ks_exact(self) -> bool:
-        return self.ks_low == self.ks_high
+    ks_exact: bool = True
+    """False when ``ks_low``/``ks_high`` are bounds (``--ks approximate``), even equal ones."""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def score_figures(
         histogram_shadow=hist_s,
         low=min(float(primary[0]), float(shadow[0])),
         high=max(float(primary[-1]), float(shadow[-1])),
+        ks_exact=test is not None,
     )
     return figures, test
 
