@@ -48,6 +48,7 @@ from abtool.engines.polars.canary_units import (
 from abtool.engines.polars.canary_variants import (
     ROLES,
     TREATED,
+    approximate_ks,
     excluded_rows,
     is_role,
     resolve_variants,
@@ -218,6 +219,7 @@ def aggregate_canary(
         segments=segments,
         salt_mismatched_units=salt_mismatches(consistent, columns.unit, request),
         variant_note=first.note,
+        prediction_ks=approximate_ks(variants[0], variants[1], request),
         pre_period=pre_period,
         timeline=timeline,
         read_notes=read_notes(
