@@ -28,8 +28,7 @@ from pyspark.sql import functions as F
 from abtool.aggregates.hygiene import ReadNotes
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
-from abtool.engines.polars.schema import Kind, optional, require, require_columns
-from abtool.engines.polars.shadow import default_segments
+from abtool.engines.polars.shadow_schema import shadow_schema
 from abtool.engines.polars.shadow_timeline import timeout_flag
 from abtool.engines.spark.duplicates import drop_duplicate_requests
 from abtool.engines.spark.prepare import prepared, read_notes
@@ -75,52 +74,11 @@ def aggregate_shadow(
         InputError: as the Polars engine.
     """
     source = prepared(source, time=columns.time, time_unit=request.time_unit, ids=[columns.request])
-    schema, name = source.schema, source.name
-    require_columns(
-        schema,
-        name,
-        {
-            columns.time: "--time-col",
-            columns.primary: "--primary-col",
-            columns.shadow: "--shadow-col",
-            **{segment: "--segment" for segment in request.segments or ()},
-        },
-    )
-    time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
-    primary_dtype = require(schema, name, columns.primary, Kind.LABEL, "--primary-col")
-    shadow_dtype = require(schema, name, columns.shadow, Kind.LABEL, "--shadow-col")
-    mode = "score" if primary_dtype.is_float() and shadow_dtype.is_float() else "label"
-    if mode == "label" and primary_dtype.is_float() != shadow_dtype.is_float():
-        raise InputError(
-            f"{name}: column '{columns.primary}' is {primary_dtype} but '{columns.shadow}' is "
-            f"{shadow_dtype}; both must be scores (float) or both class labels"
-        )
-    latency_dtypes = {
-        role: optional(schema, name, c, Kind.NUMBER)
-        for role, c in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
-    }
-    error_dtype = optional(schema, name, columns.shadow_error, Kind.BOOL_OR_TEXT)
-    segments = (
-        list(request.segments)
-        if request.segments is not None
-        else default_segments(
-            {k: v for k, v in schema.items() if k not in source.partition_keys}, columns
-        )
-    )
-    for segment in segments:
-        require(schema, name, segment, Kind.SEGMENT, "--segment")
-    latency_cols = {
-        role: c
-        for role, c in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
-        if latency_dtypes[role] is not None
-    }
-    needed = [columns.time, columns.primary, columns.shadow, *segments]
-    needed += list(latency_cols.values())
-    if error_dtype is not None:
-        needed.append(columns.shadow_error)
-    request_col = columns.request if columns.request in schema else None
-    if request_col is not None:
-        needed.append(request_col)
+    name = source.name
+    layout = shadow_schema(source.schema, name, source.partition_keys, columns, request)
+    mode, time_dtype, error_dtype = layout.mode, layout.time, layout.error
+    latency_cols, segments, needed = layout.latency_cols, layout.segments, layout.needed
+    request_col = layout.request
     # Checked before any pass, as on Polars (a rule that does not fit the error column).
     timeout_flag(
         columns.shadow_error if error_dtype is not None else None,
@@ -139,10 +97,10 @@ def aggregate_shadow(
     frame, duplicates = drop_duplicate_requests(frame, request_col, name)
     dtypes = {
         "time": time_dtype,
-        "primary": primary_dtype,
-        "shadow": shadow_dtype,
+        "primary": layout.primary,
+        "shadow": layout.shadow,
         "error": error_dtype,
-        **{f"latency:{role}": latency_dtypes[role] for role in latency_cols},
+        **{f"latency:{role}": layout.latency[role] for role in latency_cols},
     }
     with cached(frame) as rows:
         return _reduced(

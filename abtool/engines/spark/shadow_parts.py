@@ -26,12 +26,11 @@ from abtool.engines.polars.shadow_segments import (
     whole_label_counts,
     with_label_distances,
 )
-from abtool.engines.polars.shadow_timeline import BUCKET, MAX_BUCKETS, timeline_from
+from abtool.engines.polars.shadow_timeline import BUCKET, timeline_from
 from abtool.engines.spark.grouped_buckets import GROUP, VALUE, GroupedBuckets, quantiles_of_views
 from abtool.engines.spark.source import col, polars_frame
 from abtool.engines.spark.times import micros
 from abtool.engines.spark.values import count_if, unusable_latency
-from abtool.errors import UsageError
 from abtool.stats.bucketed import exact_quantiles
 from abtool.times import NO_BUCKETS
 
@@ -114,12 +113,6 @@ def bucket_pass(
         )
         if found is not None:
             timeline, indices = found
-            if len(indices) > MAX_BUCKETS:
-                raise UsageError(
-                    f"--bucket {request.bucket} cuts the log into {len(indices):,} buckets "
-                    f"(at most {MAX_BUCKETS:,}); use a wider --bucket, a shorter "
-                    "--since/--until window, or --bucket none"
-                )
     errors = int(groups.get_column("errors").sum()) if errored is not None else None
     timeouts = int(groups.get_column("timeouts").sum()) if timed_out is not None else None
     return Buckets(timeline, errors, timeouts, indices)
