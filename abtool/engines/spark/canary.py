@@ -31,7 +31,12 @@ from abtool.aggregates.canary import (
     CanaryRequest,
 )
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.canary import _check_schema, _covariate_on_experiment, _FirstPass
+from abtool.engines.polars.canary import (
+    _check_schema,
+    _FirstPass,
+    experiment_since,
+    scanned_columns,
+)
 from abtool.engines.polars.canary_buckets import Buckets, choose_buckets
 from abtool.engines.polars.canary_units import (
     MIXED,
@@ -85,22 +90,9 @@ def aggregate_canary(
         source, time=columns.time, time_unit=request.time_unit, ids=[columns.unit, columns.request]
     )
     schema = _check_schema(source, columns, request)  # type: ignore[arg-type]
-    needed = [columns.time, columns.unit, columns.variant, *request.metrics, *request.segments]
-    request_col = columns.request if columns.request in source.schema else None
-    needed += [request_col] if request_col is not None else []
-    optional_columns = (
-        (columns.prediction, schema.prediction),
-        (columns.latency, schema.latency),
-        (columns.error, schema.error),
-    )
-    needed += [c for c, dtype in optional_columns if dtype is not None]
-    own_rows_covariate = request.covariate if _covariate_on_experiment(request) else None
-    if own_rows_covariate is not None:
-        needed.append(own_rows_covariate)
+    needed, request_col = scanned_columns(columns, request, schema, set(source.schema))
     scanned = source.scan(needed)
-    since = request.since
-    if request.pre_until is not None:
-        since = request.pre_until if since is None else max(since, request.pre_until)
+    since = experiment_since(request)
     window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.where(window)

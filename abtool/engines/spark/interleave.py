@@ -20,8 +20,14 @@ from pyspark.sql import functions as F
 
 from abtool.aggregates.interleave import STEPS, InterleaveData, PositionRow, PreferenceStep
 from abtool.commands.interleave import InterleaveColumns
-from abtool.engines.polars.interleave import LONG, NESTED, _validate, detect_format
-from abtool.engines.polars.schema import Kind, is_text, require, require_columns
+from abtool.engines.polars.interleave import (
+    LONG,
+    NESTED,
+    _validate,
+    check_nested_schema,
+    detect_format,
+)
+from abtool.engines.polars.schema import Kind, require, require_columns
 from abtool.engines.spark.prepare import prepared, read_notes
 from abtool.engines.spark.source import SparkSource, cached, col, collect_row, collect_rows
 from abtool.engines.spark.values import count_if
@@ -220,41 +226,7 @@ def _long(
 def _nested(
     source: SparkSource, columns: InterleaveColumns, keep: Callable[[DataFrame], DataFrame]
 ) -> tuple[DataFrame, DataFrame]:
-    import polars as pl
-
-    schema, name = source.schema, source.name
-    require_columns(
-        schema,
-        name,
-        {
-            columns.session: "--session-col",
-            columns.attribution: "--attribution-col",
-            columns.clicked_items: "--clicked-items-col",
-        },
-    )
-    require(schema, name, columns.session, Kind.LABEL, "--session-col")
-    attribution = require(schema, name, columns.attribution, Kind.LIST, "--attribution-col")
-    inner = getattr(attribution, "inner", None)
-    fields = {f.name: f.dtype for f in inner.fields} if isinstance(inner, pl.Struct) else {}
-    if columns.item_field not in fields or columns.team_field not in fields:
-        raise InputError(
-            f"{name}: column '{columns.attribution}' is {attribution}, expected a list of "
-            f"struct{{{columns.item_field}, {columns.team_field}}}"
-        )
-    clicked = require(schema, name, columns.clicked_items, Kind.LIST, "--clicked-items-col")
-    item_dtype = fields[columns.item_field]
-    clicked_inner = getattr(clicked, "inner", None)
-    both_text = (
-        isinstance(clicked_inner, pl.DataType)
-        and isinstance(item_dtype, pl.DataType)
-        and is_text(clicked_inner)
-        and is_text(item_dtype)
-    )
-    if clicked_inner != item_dtype and not both_text:
-        raise InputError(
-            f"{name}: column '{columns.clicked_items}' holds {clicked_inner} but "
-            f"'{columns.attribution}' items are {item_dtype}; they must be the same type"
-        )
+    check_nested_schema(source.schema, source.name, columns)
     frame = keep(source.scan([columns.session, columns.attribution, columns.clicked_items]))
     attr = col(columns.attribution)
     item_field, team_field = columns.item_field, columns.team_field
