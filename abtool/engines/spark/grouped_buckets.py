@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from abtool.engines.spark.ranges import in_group_ranges
 from abtool.engines.spark.source import arrow_columns, collect_rows
 from abtool.engines.spark_buckets import bucket_index
 from abtool.stats.bucket_source import (
@@ -148,7 +149,7 @@ class GroupedBuckets:
     def _values(
         self, groups: tuple[int, ...], ranges: Sequence[ValueRange]
     ) -> tuple[NDArray[np.int64], Floats]:
-        query = self.frame.where(F.col(GROUP).isin(*groups) & _inside(ranges))
+        query = in_group_ranges(self.frame, GROUP, VALUE, [(groups, ranges)])
         table = arrow_columns(query, self.name)
         return table[GROUP].astype(np.int64), table[VALUE].astype(np.float64)
 
@@ -156,24 +157,8 @@ class GroupedBuckets:
         self, asks: Sequence[tuple[tuple[int, ...], Sequence[ValueRange]]]
     ) -> tuple[NDArray[np.int64], Floats]:
         """The values any of several (groups, ranges) asks wants, in one query."""
-        condition: Column = F.lit(False)
-        for groups, ranges in asks:
-            condition = condition | (F.col(GROUP).isin(*groups) & _inside(ranges))
-        table = arrow_columns(self.frame.where(condition), self.name)
+        table = arrow_columns(in_group_ranges(self.frame, GROUP, VALUE, asks), self.name)
         return table[GROUP].astype(np.int64), table[VALUE].astype(np.float64)
-
-
-def _inside(ranges: Sequence[ValueRange]) -> Column:
-    value = F.col(VALUE)
-    condition: Column = F.lit(False)
-    for value_range in ranges:
-        inside = F.lit(True)
-        if value_range.low is not None:
-            inside = inside & (value >= F.lit(value_range.low))
-        if value_range.high is not None:
-            inside = inside & (value < F.lit(value_range.high))
-        condition = condition | inside
-    return condition
 
 
 class _Deferred(Exception):
