@@ -1,11 +1,12 @@
-"""Time abtool against the pandas + scipy baseline and a bare pyarrow read, as whole processes.
+"""Time abtool against its peers and a bare pyarrow read, as whole processes.
 
 Each command runs ``--repeat`` times as a child process; wall time, CPU time (user + system)
 and peak RSS (from ``wait4``'s rusage, so exactly that child's) are recorded and the medians
 reported. Linux counts the parent's resident memory at fork time in a child's peak RSS, so
 this runner never imports numpy, Polars or pyarrow itself (logs are generated in a child).
-The runner also checks that abtool and the baseline computed the same figures, and stops if
-they do not.
+The peers are the pandas + scipy baseline (every command) and tea-tasting (canary-decide's
+primary metric). The runner checks that abtool and each peer computed the same figures, and
+stops if they do not. Each row also gives its wall time over the pyarrow read's (the floor).
 
     python -m benchmarks.run --rows 1000000 10000000 [--repeat 3] [--write-results]
 """
@@ -34,33 +35,56 @@ PY = sys.executable
 
 
 @dataclass(frozen=True)
+class Peer:
+    """A tool timed beside abtool, and the check that it computed the same figures."""
+
+    name: str
+    argv: Callable[[Path], list[str]]
+    compare: Callable[[dict[str, Any], dict[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
 class Case:
-    """One command to benchmark: its log, the two competing commands and the agreement check."""
+    """One command to benchmark: its log, abtool's command, the peers and the floor's columns."""
 
     command: str
     log: Callable[[int], Path]
     abtool_argv: Callable[[Path], list[str]]
-    baseline_argv: Callable[[Path], list[str]]
+    peers: tuple[Peer, ...]
     columns: str
-    compare: Callable[[dict[str, Any], dict[str, Any]], list[str]]
 
 
+BASELINE = "pandas + scipy baseline"
+FLOOR = "pyarrow read (floor)"
+_CANARY_PEERS = (
+    Peer(BASELINE, canary_case.baseline_argv, canary_case.compare_canary),
+    Peer(
+        "tea-tasting (primary metric)",
+        canary_case.teatasting_argv,
+        canary_case.compare_teatasting,
+    ),
+)
 CASES = (
     Case(
         "shadow-report",
         shadow_case.shadow_log,
         shadow_case.abtool_argv,
-        shadow_case.baseline_argv,
+        (Peer(BASELINE, shadow_case.baseline_argv, shadow_case.compare_shadow),),
         shadow_case.SHADOW_COLUMNS,
-        shadow_case.compare_shadow,
     ),
     Case(
         "canary-decide",
         canary_case.canary_log,
         canary_case.abtool_argv,
-        canary_case.baseline_argv,
+        _CANARY_PEERS,
         canary_case.CANARY_COLUMNS,
-        canary_case.compare_canary,
+    ),
+    Case(
+        "canary-decide, 1M string ids",
+        canary_case.canary_log_string_ids,
+        canary_case.abtool_argv,
+        _CANARY_PEERS,
+        canary_case.CANARY_COLUMNS,
     ),
 )
 
@@ -100,13 +124,13 @@ def measure(argv: list[str], repeat: int) -> Timing:
 
 
 def bench(case: Case, rows: int, repeat: int) -> list[dict[str, Any]]:
-    """Time abtool, the baseline and the pyarrow floor on one log; check they agree."""
+    """Time abtool, its peers and the pyarrow floor on one log; check they agree."""
     path = generate(case, rows)
     size_mb = path.stat().st_size / 1e6
     commands = {
         "abtool": case.abtool_argv(path),
-        "pandas + scipy baseline": case.baseline_argv(path),
-        "pyarrow read (floor)": [PY, "-m", "benchmarks.read_pyarrow", str(path), case.columns],
+        **{peer.name: peer.argv(path) for peer in case.peers},
+        FLOOR: [PY, "-m", "benchmarks.read_pyarrow", str(path), case.columns],
     }
     # Interleave the tools run by run, so background load hits them alike.
     runs: dict[str, list[Timing]] = {name: [] for name in commands}
@@ -122,15 +146,14 @@ def bench(case: Case, rows: int, repeat: int) -> list[dict[str, Any]]:
         )
         for name, timings in runs.items()
     }
-    problems = case.compare(
-        json.loads(results["abtool"].stdout),
-        json.loads(results["pandas + scipy baseline"].stdout),
-    )
-    if problems:
-        raise SystemExit(
-            f"{case.command}: abtool and the baseline disagree:\n  " + "\n  ".join(problems)
-        )
-    ours = results["abtool"].wall_s
+    ours_json = json.loads(results["abtool"].stdout)
+    for peer in case.peers:
+        problems = peer.compare(ours_json, json.loads(results[peer.name].stdout))
+        if problems:
+            raise SystemExit(
+                f"{case.command}: abtool and {peer.name} disagree:\n  " + "\n  ".join(problems)
+            )
+    ours, floor = results["abtool"].wall_s, results[FLOOR].wall_s
     return [
         {
             "command": case.command,
@@ -141,6 +164,7 @@ def bench(case: Case, rows: int, repeat: int) -> list[dict[str, Any]]:
             "cpu_s": timing.cpu_s,
             "peak_rss_mb": timing.peak_rss_mb,
             "vs_abtool": timing.wall_s / ours,
+            "vs_floor": timing.wall_s / floor,
         }
         for name, timing in results.items()
     ]
@@ -183,14 +207,15 @@ def machine() -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| command | rows | Parquet MB | tool | wall s | CPU s | peak RSS MB | wall vs abtool |",
-        "|---|---:|---:|---|---:|---:|---:|---:|",
+        "| command | rows | Parquet MB | tool | wall s | CPU s | peak RSS MB | wall vs abtool "
+        "| wall vs floor |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['command']} | {r['rows']:,} | {r['parquet_mb']:.0f} | {r['tool']} | "
             f"{r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | "
-            f"{r['vs_abtool']:.2f}x |"
+            f"{r['vs_abtool']:.2f}x | {r['vs_floor']:.2f}x |"
         )
     return "\n".join(lines)
 
@@ -215,7 +240,7 @@ def main() -> None:
     )
     report = (
         f"Machine: {machine()}\n\nMedians of {args.repeat} runs (tools interleaved run by run); "
-        f"abtool and the baseline agreed on every checked figure.\n\n{table(rows)}\n\n"
+        f"abtool and every peer agreed on every checked figure.\n\n{table(rows)}\n\n"
         f"Start-up:\n{starts}\n"
     )
     print(report)
