@@ -36,8 +36,9 @@ def resident(frame: pl.LazyFrame, source: LogSource, budget: int | None = None) 
     columns fit ``budget`` bytes (default :data:`RESIDENT_BUDGET_BYTES`); else ``frame``.
 
     The columns are read batch by batch; the size of the batches held so far, per row read,
-    projects the whole log's, and the read stops (``frame`` is returned, to be scanned per
-    pass) as soon as that projection exceeds the budget, so a large log costs a batch or two.
+    projects the whole log's (batches 1, 2, 4, 8, ... are measured), and the read stops
+    (``frame`` is returned, to be scanned per pass) as soon as that projection exceeds the
+    budget, so a large log costs a batch or two.
     A frame log is already in memory and is returned as it is.
 
     Raises:
@@ -49,12 +50,16 @@ def resident(frame: pl.LazyFrame, source: LogSource, budget: int | None = None) 
         if rows is None or limit <= 0:
             return frame
         batches: list[pl.DataFrame] = []
-        held, read = 0, 0
+        held, held_rows, next_check = 0, 0, 1
         for batch in frame.collect_batches(chunk_size=_BATCH_ROWS):
             batches.append(batch)
+            if len(batches) < next_check:
+                continue
+            # Batches 1, 2, 4, 8, ... are measured (measuring text columns takes time).
+            next_check *= 2
             held += int(batch.estimated_size())
-            read += batch.height
-            if read and held / read * max(rows, read) > limit:
+            held_rows += batch.height
+            if held_rows and held / held_rows * rows > limit:
                 return frame
     except READ_ERRORS as exc:
         raise UnreadableLog(f"{source.name}: cannot read log ({first_line(exc)})") from None
