@@ -28,7 +28,7 @@ STAGES = {
         ("abtool.engines.polars.canary", "_first_pass"),
         ("abtool.engines.polars.canary", "_second_pass"),
         ("abtool.engines.polars.canary_variants", "latency_quantiles"),
-        ("abtool.engines.polars.canary_buckets", "bucket_p99"),
+        ("abtool.engines.polars.canary_buckets", "role_latency_quantiles"),
         ("abtool.engines.polars.canary_variants", "variant_rows"),
         ("abtool.engines.polars.canary", "value_counts"),
         ("abtool.engines.polars.canary", "bucket_timeline"),
