@@ -9,6 +9,7 @@ primary metric). The runner checks that abtool and each peer computed the same f
 stops if they do not. Each row also gives its wall time over the pyarrow read's (the floor).
 
     python -m benchmarks.run --rows 1000000 10000000 [--repeat 3] [--write-results]
+        [--peers-up-to 50000000]
 """
 
 from __future__ import annotations
@@ -123,13 +124,15 @@ def measure(argv: list[str], repeat: int) -> Timing:
     )
 
 
-def bench(case: Case, rows: int, repeat: int) -> list[dict[str, Any]]:
-    """Time abtool, its peers and the pyarrow floor on one log; check they agree."""
+def bench(case: Case, rows: int, repeat: int, with_peers: bool = True) -> list[dict[str, Any]]:
+    """Time abtool, its peers and the pyarrow floor on one log; check they agree. Without
+    ``with_peers``, only abtool and the floor."""
     path = generate(case, rows)
     size_mb = path.stat().st_size / 1e6
+    peers = case.peers if with_peers else ()
     commands = {
         "abtool": case.abtool_argv(path),
-        **{peer.name: peer.argv(path) for peer in case.peers},
+        **{peer.name: peer.argv(path) for peer in peers},
         FLOOR: [PY, "-m", "benchmarks.read_pyarrow", str(path), case.columns],
     }
     # Interleave the tools run by run, so background load hits them alike.
@@ -147,7 +150,7 @@ def bench(case: Case, rows: int, repeat: int) -> list[dict[str, Any]]:
         for name, timings in runs.items()
     }
     ours_json = json.loads(results["abtool"].stdout)
-    for peer in case.peers:
+    for peer in peers:
         problems = peer.compare(ours_json, json.loads(results[peer.name].stdout))
         if problems:
             raise SystemExit(
@@ -226,6 +229,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--command", choices=[c.command for c in CASES], action="append")
     parser.add_argument("--write-results", action="store_true", help="Rewrite RESULTS.md.")
+    parser.add_argument(
+        "--peers-up-to",
+        type=int,
+        default=None,
+        help="Above this many rows time only abtool and the floor (the pandas baseline needs "
+        "about 12 GB at 50M rows).",
+    )
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     for case in CASES:
@@ -233,7 +243,8 @@ def main() -> None:
             continue
         for n in args.rows:
             print(f"{case.command} at {n:,} rows ...", file=sys.stderr, flush=True)
-            rows += bench(case, n, args.repeat)
+            with_peers = args.peers_up_to is None or n <= args.peers_up_to
+            rows += bench(case, n, args.repeat, with_peers)
     starts = "\n".join(
         f"- `{label}`: {t.wall_s:.3f} s wall, {t.peak_rss_mb:.0f} MB"
         for label, t in startup(args.repeat)
