@@ -7,6 +7,12 @@ reads the resident frame instead. That costs memory proportional to the log, so 
 while the columns stay within :data:`RESIDENT_BUDGET_BYTES`; a larger log is scanned per pass
 as before, with memory flat in its size. Either way the passes are the same queries and the
 figures the same (float sums to rounding).
+
+A log of fewer than :data:`RESIDENT_MIN_ROWS` rows is scanned per pass too: its passes take
+milliseconds, and its scan sums each group's floats in file order, so its reports repeat to
+the last digit. The streaming engine splits an in-memory frame across threads whatever its
+size, which moves the last digits of float sums from run to run, as scans of larger logs
+(several row groups) already do.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ RESIDENT_BUDGET_BYTES = 640 * 2**20
 """Largest size of the needed columns held in memory (640 MiB: about 10M rows of a canary
 or shadow log's columns). A 50M-row log is scanned per pass and stays under 1.5 GB."""
 
+RESIDENT_MIN_ROWS = 1_000_000
+"""Logs with fewer rows are scanned per pass (see above)."""
+
 _BATCH_ROWS = 1_000_000
 
 
@@ -31,9 +40,12 @@ def log_rows(source: LogSource) -> int | None:
     return int(source.scan([first]).select(pl.len()).collect().item())
 
 
-def resident(frame: pl.LazyFrame, source: LogSource, budget: int | None = None) -> pl.LazyFrame:
+def resident(
+    frame: pl.LazyFrame, source: LogSource, budget: int | None = None, min_rows: int | None = None
+) -> pl.LazyFrame:
     """``frame`` (a scan of ``source`` with row filters) read once into memory when its
-    columns fit ``budget`` bytes (default :data:`RESIDENT_BUDGET_BYTES`); else ``frame``.
+    columns fit ``budget`` bytes (default :data:`RESIDENT_BUDGET_BYTES`) and the log has at
+    least ``min_rows`` rows (default :data:`RESIDENT_MIN_ROWS`); else ``frame``.
 
     The columns are read batch by batch; the size of the batches held so far, per row read,
     projects the whole log's (batches 1, 2, 4, 8, ... are measured), and the read stops
@@ -45,9 +57,10 @@ def resident(frame: pl.LazyFrame, source: LogSource, budget: int | None = None) 
         InputError: Polars cannot read the log (names the log).
     """
     limit = RESIDENT_BUDGET_BYTES if budget is None else budget
+    fewest = RESIDENT_MIN_ROWS if min_rows is None else min_rows
     try:
         rows = log_rows(source)
-        if rows is None or limit <= 0:
+        if rows is None or rows < fewest or limit <= 0:
             return frame
         batches: list[pl.DataFrame] = []
         held, held_rows, next_check = 0, 0, 1
