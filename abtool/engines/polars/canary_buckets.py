@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -130,46 +131,54 @@ def _running(values: NDArray[np.float64], start: NDArray[np.int64]) -> NDArray[n
     return np.asarray(total - (total - values)[start], dtype=np.float64)
 
 
-def role_latency_quantiles(
-    latency: NDArray[np.float64],
-    treated: NDArray[np.bool_],
-    index: NDArray[np.int32] | None,
-    count: int,
-) -> tuple[dict[str, dict[str, float]], dict[str, list[float | None]] | None]:
-    """p50 and p99 latency of each role and, with ``index`` (each row's bucket, -1 for none)
-    of ``count`` buckets, each role's p99 per bucket (None where a bucket has no latency).
+def group_key(treated: str, bucket: str | None, count: int) -> pl.Expr:
+    """The group of each row for :func:`role_latency_quantiles`, a 16-bit integer: role, then
+    bucket (``count`` for a row without one); ``bucket`` None: one group per role."""
+    groups = count + 1 if bucket is not None else 1
+    key = pl.col(treated).cast(pl.Int16) * groups
+    if bucket is not None:
+        index = pl.col(bucket)
+        inside = index.is_not_null() & (index >= 0)
+        key = key + pl.when(inside).then(index).otherwise(count).cast(pl.Int16)
+    return key.cast(pl.Int16)
 
-    NaN stands for an unusable latency. Rows are ordered by group (role, then bucket: each
-    role's rows contiguous) with numpy's radix sort of a small integer key and gathered once;
+
+def role_latency_quantiles(
+    columns: list[NDArray[Any]], count: int | None
+) -> tuple[dict[str, dict[str, float]], dict[str, list[float | None]] | None]:
+    """p50 and p99 latency of each role and, with ``count`` buckets, each role's p99 per
+    bucket (None where a bucket has no latency).
+
+    ``columns`` are the latency (NaN where unusable) and its :func:`group_key`; the list is
+    emptied, so each array is freed as soon as it has been used. Rows are ordered by group
+    (each role's rows contiguous) with numpy's radix sort of the 16-bit key and gathered once;
     each group is sorted in place (its p99), then each role's run of sorted groups is merged
-    by a stable sort (timsort merges the sorted runs) for its p50 and p99. The quantiles are
+    by a stable sort (timsort merges sorted runs) for its p50 and p99. The quantiles are
     :func:`~abtool.stats.descriptive.quantile_sorted` of the sorted values, equal to
-    ``numpy.quantile`` bit for bit. Extra memory: the key, the order and the gathered copy.
+    ``numpy.quantile`` bit for bit. Memory: at most the latency, the key, the order and the
+    gathered copy (26 bytes a row).
     """
-    groups = count + 1 if index is not None else 1  # per role: the buckets and "no bucket"
-    if index is not None:
-        key = np.where(index >= 0, index, count).astype(np.int16)
-    else:
-        key = np.zeros(len(latency), dtype=np.int16)
-    key += treated.astype(np.int16) * groups
+    latency, key = columns
+    columns.clear()
+    groups = count + 1 if count is not None else 1  # per role: the buckets and "no bucket"
     key[np.isnan(latency)] = 2 * groups  # unusable latencies sort last and are left out
     order = np.argsort(key, kind="stable")  # radix sort for 16-bit keys: linear
     bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=2 * groups + 1))])
     del key
     grouped = latency[order]
-    del order
+    del order, latency
     by_bucket: dict[str, list[float | None]] = {"control": [], "treatment": []}
     overall: dict[str, dict[str, float]] = {}
     for r, role in enumerate(ROLES):
         for g in range(r * groups, (r + 1) * groups):
             part = grouped[bounds[g] : bounds[g + 1]]
             part.sort()
-            if index is not None and g - r * groups < count:
+            if count is not None and g - r * groups < count:
                 by_bucket[role].append(quantile_sorted(part, 0.99) if len(part) else None)
         values = grouped[bounds[r * groups] : bounds[(r + 1) * groups]]
         values.sort(kind="stable")
         overall[role] = {"p50": quantile_sorted(values, 0.50), "p99": quantile_sorted(values, 0.99)}
-    return overall, by_bucket if index is not None else None
+    return overall, by_bucket if count is not None else None
 
 
 def variant_buckets(

@@ -233,20 +233,16 @@ def latency_quantiles(
     per bucket (:func:`abtool.engines.polars.canary_buckets.role_latency_quantiles`).
 
     Outside the streaming group-by, where a quantile held the whole column and more (2.3 GB
-    at 50M rows): here the column (8 bytes a row), the flag, the bucket, and the column
-    ordered by role and bucket.
+    at 50M rows): here the column and a 16-bit group key are read (10 bytes a row), then
+    ordered by group.
     """
-    from abtool.engines.polars.canary_buckets import role_latency_quantiles
+    from abtool.engines.polars.canary_buckets import group_key, role_latency_quantiles
 
-    exprs = [pl.col(column).cast(pl.Float64), pl.col(TREATED)]
-    if buckets is not None:
-        exprs.append(pl.col(buckets[0]).fill_null(-1))
-    latency, treated, *index = owned_columns(frame, exprs, name, rows)
-    blank_unusable_latency(latency)
-    return role_latency_quantiles(
-        latency, treated, index[0] if buckets is not None else None,
-        buckets[1] if buckets is not None else 0,
-    )  # fmt: skip
+    bucket, count = buckets if buckets is not None else (None, None)
+    key = group_key(TREATED, bucket, count or 0)
+    columns = owned_columns(frame, [pl.col(column).cast(pl.Float64), key], name, rows)
+    blank_unusable_latency(columns[0])
+    return role_latency_quantiles(columns, count)
 
 
 def _as_time(physical: np.int64, dtype: pl.DataType) -> Any:
