@@ -1,8 +1,9 @@
 """Where a command spends its time: wall seconds of its named stages, measured in process.
 
 Runs ``abtool ARGS`` once with the functions below wrapped in timers (nested stages are
-included in their callers' figures) and prints the stages in the order they finished, then
-the whole run from interpreter start. ``--budget 0`` scans the log per pass instead of holding
+included in their callers' figures) and prints the stages in the order they finished, with
+the peak resident memory sampled (every 20 ms) while each ran, then the whole run from
+interpreter start. ``--budget 0`` scans the log per pass instead of holding
 its columns in memory (:mod:`abtool.engines.polars.resident`).
 
     python -m benchmarks.stages [--budget BYTES] canary-decide LOG --metric clicked --stage 20
@@ -14,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +50,20 @@ STAGES = {
     ],
 }
 
-marks: list[tuple[str, float]] = []
+marks: list[tuple[str, float, float]] = []  # name, start, end
+samples: list[tuple[float, float]] = []  # time, resident MB
+
+
+def _sample_rss() -> None:
+    page = os.sysconf("SC_PAGE_SIZE") / 2**20
+    while True:
+        with open("/proc/self/statm") as statm:
+            samples.append((time.perf_counter(), int(statm.read().split()[1]) * page))
+        time.sleep(0.02)
+
+
+def _peak(start: float, end: float) -> float:
+    return max((mb for t, mb in samples if start <= t <= end), default=float("nan"))
 
 
 def _timed(module: Any, name: str) -> None:
@@ -59,7 +75,7 @@ def _timed(module: Any, name: str) -> None:
         try:
             return function(*args, **kwargs)
         finally:
-            marks.append((name, time.perf_counter() - start))
+            marks.append((name, start, time.perf_counter()))
 
     setattr(module, name, timed)
 
@@ -76,12 +92,15 @@ def main(argv: list[str]) -> None:
             _timed(module, name)
     from abtool.cli import main as abtool_main
 
+    threading.Thread(target=_sample_rss, daemon=True).start()
+
     sys.argv = ["abtool", *argv]
     with contextlib.suppress(SystemExit):
         abtool_main()
-    for name, seconds in marks:
-        print(f"{name:32s} {seconds:6.2f} s", file=sys.stderr)
-    print(f"{'whole run':32s} {time.perf_counter() - START:6.2f} s", file=sys.stderr)
+    for name, start, end in marks:
+        print(f"{name:32s} {end - start:6.2f} s {_peak(start, end):7.0f} MB", file=sys.stderr)
+    end = time.perf_counter()
+    print(f"{'whole run':32s} {end - START:6.2f} s {_peak(0, end):7.0f} MB", file=sys.stderr)
 
 
 if __name__ == "__main__":
