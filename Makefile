@@ -46,7 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 --write-results
 
 bench-large: $(STAMP)
-	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000 --write-results
+	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000 100000000 \
+		--peers-up-to 50000000 --write-results
 
 # The wheel and sdist, built in an isolated environment: `pip install dist/*.whl` anywhere.
 DIST ?= dist

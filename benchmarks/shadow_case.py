@@ -37,6 +37,16 @@ def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 
+def _same_segment_ks(entry: dict[str, Any], exact: float) -> bool:
+    """A segment value's KS D against the baseline's exact one: equal, or where abtool took
+    it on an evenly spaced sample of ``ks_rows`` rows (a value of over 1M rows), within
+    ``2 / sqrt(ks_rows)`` (about 0.002; the sample's D is documented as about 0.001 off)."""
+    sampled = entry.get("ks_rows")
+    if sampled is None:
+        return close(entry["ks_statistic"], exact, rel=1e-9)
+    return abs(entry["ks_statistic"] - exact) <= 2 / math.sqrt(sampled)
+
+
 def compare_shadow(abtool: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
     """Differences between abtool's JSON stats and the baseline's figures (empty: agree)."""
     st = abtool["stats"]
@@ -61,7 +71,7 @@ def compare_shadow(abtool: dict[str, Any], baseline: dict[str, Any]) -> list[str
                 entry["rows"] != ref["rows"]
                 or not close(entry["mean_abs_disagreement"], ref["mean_abs_disagreement"], rel=1e-9)
                 or not close(entry["agreement_rate"], ref["agreement_rate"], rel=1e-12)
-                or not close(entry["ks_statistic"], ref["ks_statistic"], rel=1e-9)
+                or not _same_segment_ks(entry, ref["ks_statistic"])
             ):
                 problems.append(f"segment {column}={entry['value']}: {entry} != {ref}")
     if not close(st["psi"], baseline["psi"], rel=1e-9):
