@@ -8,8 +8,15 @@ The peers are the pandas + scipy baseline (every command) and tea-tasting (canar
 primary metric). The runner checks that abtool and each peer computed the same figures, and
 stops if they do not. Each row also gives its wall time over the pyarrow read's (the floor).
 
+At the sizes of ``--spark-rows``, abtool also runs with ``--engine spark --spark-master
+local[2]`` (``--spark-repeat`` times): its JVM is a grandchild the driver does not reap, so
+its wall time is the child's and its CPU time and peak RSS are sampled from ``/proc`` over
+the whole process tree (driver + JVM, every 0.1 s); its JSON must equal the Polars engine's
+(sums to 1e-9, order statistics and counts exactly: ``tests/json_compare.py``).
+
     python -m benchmarks.run --rows 1000000 10000000 [--repeat 3] [--write-results]
         [--peers-up-to 50000000]
+        [--spark-rows 10000000 50000000] [--spark-repeat 1]
 """
 
 from __future__ import annotations
@@ -90,6 +97,11 @@ CASES = (
 )
 
 
+# Order statistics and counts-derived figures both engines must give exactly.
+SPARK_EXACT = ("ks_statistic", "p5", "p50", "p95", "p50_ms", "p95_ms", "p99_ms")
+SPARK_EXACT += ("latency_p50_ms", "latency_p99_ms", "ks_recent_statistic")
+
+
 @dataclass
 class Timing:
     wall_s: float
@@ -113,6 +125,72 @@ def run_once(argv: list[str]) -> Timing:
     return Timing(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
 
 
+def run_tree(argv: list[str]) -> Timing:
+    """Run one child process; its wall time, and CPU time and peak RSS of its whole process
+    tree (the driver and the JVM it starts), sampled from /proc."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT.parent)
+        peak_rss = cpu = 0.0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            rss, ticks = _tree_usage(proc.pid)
+            peak_rss, cpu = max(peak_rss, rss), max(cpu, ticks)
+            time.sleep(0.1)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if proc.returncode not in (0, 1, 3):
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}")
+    cpu = max(cpu, usage.ru_utime + usage.ru_stime)
+    return Timing(wall, cpu, max(peak_rss, usage.ru_maxrss / 1024), text)
+
+
+def _tree_usage(root: int) -> tuple[float, float]:
+    """Resident MB and CPU seconds of ``root`` and every descendant (0 for vanished ones)."""
+    page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
+    rss = cpu = 0.0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                rss += int(statm.read().split()[1]) * page / 2**20
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pending += [int(c) for c in children.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return rss, cpu
+
+
+def comparable(spark: dict[str, Any], polars: dict[str, Any]) -> tuple[dict, dict]:
+    """The two engines' JSON, without the figures the Spark engine leaves out above its
+    array cap and says so (docs/engines.md): shadow-report's KS D within segment values and
+    where the whole-log D is reached."""
+    from abtool.engines.spark.shadow_parts import SEGMENT_KS_NOTE
+
+    if SEGMENT_KS_NOTE not in spark.get("warnings", []):
+        return spark, polars
+    spark["warnings"].remove(SEGMENT_KS_NOTE)
+    for rows in polars["stats"]["segments"].values():
+        for row in rows:
+            row["ks_statistic"] = None
+            row["ks_rows"] = None
+    for rows in spark["stats"]["segments"].values():
+        for row in rows:
+            row["ks_rows"] = None
+    for key in ("ks_x", "ks_cdf_primary", "ks_cdf_shadow"):
+        polars["stats"]["ecdf"][key] = None
+    return spark, polars
+
+
 def measure(argv: list[str], repeat: int) -> Timing:
     """Medians of ``repeat`` runs."""
     runs = [run_once(argv) for _ in range(repeat)]
@@ -124,9 +202,15 @@ def measure(argv: list[str], repeat: int) -> Timing:
     )
 
 
-def bench(case: Case, rows: int, repeat: int, with_peers: bool = True) -> list[dict[str, Any]]:
+SPARK_TOOL = "abtool --engine spark (local[2])"
+
+
+def bench(
+    case: Case, rows: int, repeat: int, with_peers: bool = True, spark_repeat: int = 0
+) -> list[dict[str, Any]]:
     """Time abtool, its peers and the pyarrow floor on one log; check they agree. Without
-    ``with_peers``, only abtool and the floor."""
+    ``with_peers``, only abtool and the floor. With ``spark_repeat``, also abtool on the
+    Spark engine (its JSON checked against abtool's)."""
     path = generate(case, rows)
     size_mb = path.stat().st_size / 1e6
     peers = case.peers if with_peers else ()
@@ -155,6 +239,27 @@ def bench(case: Case, rows: int, repeat: int, with_peers: bool = True) -> list[d
         if problems:
             raise SystemExit(
                 f"{case.command}: abtool and {peer.name} disagree:\n  " + "\n  ".join(problems)
+            )
+    if spark_repeat:
+        argv = [*case.abtool_argv(path), "--engine", "spark", "--spark-master", "local[2]"]
+        runs[SPARK_TOOL] = [run_tree(argv) for _ in range(spark_repeat)]
+        timings = runs[SPARK_TOOL]
+        results[SPARK_TOOL] = Timing(
+            statistics.median(r.wall_s for r in timings),
+            statistics.median(r.cpu_s for r in timings),
+            statistics.median(r.peak_rss_mb for r in timings),
+            timings[0].stdout,
+        )
+        from tests.json_compare import json_differences
+
+        spark_json, polars_json = comparable(
+            json.loads(results[SPARK_TOOL].stdout), json.loads(results["abtool"].stdout)
+        )
+        differences = json_differences(spark_json, polars_json, exact=SPARK_EXACT)
+        if differences:
+            raise SystemExit(
+                f"{case.command}: the Spark and Polars engines disagree:\n  "
+                + "\n  ".join(differences[:20])
             )
     ours, floor = results["abtool"].wall_s, results[FLOOR].wall_s
     return [
@@ -236,6 +341,10 @@ def main() -> None:
         help="Above this many rows time only abtool and the floor (the pandas baseline needs "
         "about 12 GB at 50M rows).",
     )
+    parser.add_argument(
+        "--spark-rows", type=int, nargs="*", default=[], help="Also time --engine spark here."
+    )
+    parser.add_argument("--spark-repeat", type=int, default=1)
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     for case in CASES:
@@ -244,15 +353,23 @@ def main() -> None:
         for n in args.rows:
             print(f"{case.command} at {n:,} rows ...", file=sys.stderr, flush=True)
             with_peers = args.peers_up_to is None or n <= args.peers_up_to
-            rows += bench(case, n, args.repeat, with_peers)
+            spark = args.spark_repeat if n in args.spark_rows else 0
+            rows += bench(case, n, args.repeat, with_peers, spark)
     starts = "\n".join(
         f"- `{label}`: {t.wall_s:.3f} s wall, {t.peak_rss_mb:.0f} MB"
         for label, t in startup(args.repeat)
     )
+    spark_note = ""
+    if args.spark_rows:
+        spark_note = (
+            f" `{SPARK_TOOL}`: {args.spark_repeat} run(s) after the others, pyspark "
+            f"{version('pyspark')}, CPU and peak RSS of the driver and its JVM together "
+            "(sampled every 0.1 s); its JSON equalled the Polars engine's."
+        )
     report = (
         f"Machine: {machine()}\n\nMedians of {args.repeat} runs (tools interleaved run by run); "
-        f"abtool and every peer agreed on every checked figure.\n\n{table(rows)}\n\n"
-        f"Start-up:\n{starts}\n"
+        f"abtool and every peer agreed on every checked figure.{spark_note}\n\n"
+        f"{table(rows)}\n\nStart-up:\n{starts}\n"
     )
     print(report)
     if args.write_results:

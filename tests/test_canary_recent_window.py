@@ -17,12 +17,10 @@ def test_recent_takes_the_latest_valid_rows(monkeypatch: pytest.MonkeyPatch, chu
     predictions = rng.uniform(size=n)
     valid = rng.uniform(size=n) > 0.1
     got = np.sort(canary._recent(predictions, stamps, valid, window))
-    # Brute force: order valid rows by time (latest first; ties in log order), take `window`.
-    rows = [i for i in np.argsort(-stamps, kind="stable") if valid[i]]
-    cutoff = stamps[rows[window - 1]]
-    later = [i for i in range(n) if valid[i] and stamps[i] > cutoff]
-    at_cutoff = [i for i in range(n) if valid[i] and stamps[i] == cutoff]
-    expected = np.sort(predictions[later + at_cutoff[: window - len(later)]])
+    # Brute force: order valid rows by time, then prediction (both latest/largest first),
+    # take `window`.
+    rows = sorted((i for i in range(n) if valid[i]), key=lambda i: (-stamps[i], -predictions[i]))
+    expected = np.sort(predictions[rows[:window]])
     assert len(got) == window
     np.testing.assert_array_equal(got, expected)
 

@@ -4,6 +4,7 @@ bucket counts give the same KS D and quantiles as numpy on the sorted columns.""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,9 @@ def test_local_masters_and_their_settings():
     assert settings["spark.sql.shuffle.partitions"] == "4"
     assert settings["spark.driver.bindAddress"] == "127.0.0.1"
     assert Path(settings["spark.driver.extraJavaOptions"].split("file:")[1]).is_file()
+    total_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    heap = int(settings["spark.driver.memory"].removesuffix("g"))
+    assert 1 <= heap <= 16 and heap <= max(1, total_gib / 2)
 
 
 def test_master_and_spark_remote_together_are_refused(monkeypatch: pytest.MonkeyPatch):
@@ -104,6 +108,24 @@ def test_counts_and_values_equal_numpy_on_edge_cases(spark):
         exact_ks(source, max_buckets=5, fetch_budget=0).statistic
         == exact_ks(reference, max_buckets=5, fetch_budget=0).statistic
     )
+
+
+def test_many_ranges_fetched_at_once_equal_numpy(spark):
+    """Values of several ranges in one query (one binary search per row): zeros of either
+    sign, infinities and ranges that touch or overlap give numpy's comparisons."""
+    a, b = _edge_case_values()
+    source = SparkBucketSource(_long_frame(spark, a, b))
+    reference = ArrayBucketSource(
+        np.array([np.nan if x is None else x for x in a]),
+        np.array([np.nan if x is None else x for x in b]),
+    )
+    for ranges in (
+        [ValueRange(None, -0.0), ValueRange(0.0, 0.25), ValueRange(0.75, 2.0)],
+        [ValueRange(-0.0, 0.0), ValueRange(-5e-324, 5e-324), ValueRange(1.0, None)],
+        [ValueRange(0.25, 1.0), ValueRange(0.5, 3.0), ValueRange(None, None)],
+    ):
+        for got, expected in zip(source.values(ranges), reference.values(ranges), strict=True):
+            np.testing.assert_array_equal(np.sort(got), np.sort(expected))
 
 
 def test_ks_and_quantiles_equal_numpy_on_a_shadow_log(spark, shadow_log: Path):

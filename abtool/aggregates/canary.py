@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from abtool.aggregates.hygiene import ReadNotes
+from abtool.stats.ratio_series import Moments
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class CanaryRequest:
         bucket: ``day``, ``hour`` or ``auto`` (days when the log spans 36 hours or more).
         timeline: whether to aggregate per time bucket at all.
         time_unit: how an epoch-number time column is read (``auto``: by magnitude).
+        ks: ``exact`` or ``approximate``: how an engine that computes the all-rows KS D from
+            bucket counts finishes it (approximate: its bounds only).
     """
 
     metrics: tuple[str, ...]
@@ -52,13 +55,53 @@ class CanaryRequest:
     covariate: str | None = None
     bucket: str = "auto"
     timeline: bool = True
+    time_unit: str = "auto"
+    ks: str = "exact"
 
     @property
     def adjusts(self) -> bool:
         """Whether the metrics get a CUPED covariate."""
         return self.pre_log is not None or self.pre_until is not None or self.covariate is not None
 
-    time_unit: str = "auto"
+
+@dataclass(frozen=True)
+class UnitMoments:
+    """Sums over one variant's units of their per-unit sums ``x`` (the metric) and ``y`` (its
+    rows): all the delta method, the unit-level proportion test and Welch's test need.
+
+    An engine hands these instead of the per-unit arrays when a variant has more units than
+    it brings back (see docs/engines.md); :meth:`of` computes them from arrays.
+    """
+
+    units: int
+    sum_x: float
+    sum_y: float
+    sum_xx: float
+    sum_yy: float
+    sum_xy: float
+    positive: int
+    """Units with ``x > 0`` (the unit-level proportion test)."""
+    sum_mean: float
+    """Sum of the per-unit means ``x / y`` (Welch's test on per-unit means)."""
+    sum_mean2: float
+    """Sum of their squares."""
+    max_y: float
+
+    @classmethod
+    def of(cls, x: NDArray[np.float64], y: NDArray[np.float64]) -> UnitMoments:
+        mean = x / y
+        return cls(
+            units=len(x),
+            sum_x=float(x.sum()),
+            sum_y=float(y.sum()),
+            sum_xx=float((x * x).sum()),
+            sum_yy=float((y * y).sum()),
+            sum_xy=float((x * y).sum()),
+            positive=int((x > 0).sum()),
+            sum_mean=float(mean.sum()),
+            sum_mean2=float((mean * mean).sum()),
+            max_y=float(y.max()) if len(y) else 0.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,17 +110,28 @@ class UnitSums:
 
     Units without a single non-missing value of the metric are not included. With a CUPED
     covariate, ``pre_x`` and ``pre_y`` are the covariate's sum and rows with a value per unit,
-    in the same order (0 for a unit without any).
+    in the same order (0 for a unit without any). An engine that does not bring the per-unit
+    arrays back (more units than its cap) leaves ``x`` and ``y`` empty and hands ``moments``.
     """
 
     x: NDArray[np.float64] = field(repr=False)
     y: NDArray[np.float64] = field(repr=False)
     pre_x: NDArray[np.float64] | None = field(default=None, repr=False)
     pre_y: NDArray[np.float64] | None = field(default=None, repr=False)
+    moments: UnitMoments | None = None
 
     @property
     def units(self) -> int:
-        return len(self.x)
+        return self.moments.units if self.moments is not None else len(self.x)
+
+    @property
+    def has_arrays(self) -> bool:
+        """Whether the per-unit arrays are here (else only ``moments``)."""
+        return self.moments is None
+
+    def summary(self) -> UnitMoments:
+        """The moments, handed by the engine or computed from the arrays."""
+        return self.moments if self.moments is not None else UnitMoments.of(self.x, self.y)
 
 
 @dataclass(frozen=True)
@@ -95,6 +149,8 @@ class VariantData:
     """Rows of this variant left out of a figure, by column: null, NaN or infinite (and
     negative for the latency); ``CanaryData.read_notes`` breaks the unusable ones down."""
     predictions_sorted: NDArray[np.float64] = field(repr=False)
+    """Valid predictions, ascending (empty when the engine computed the KS D itself, see
+    ``CanaryData.prediction_ks``)."""
     recent_sorted: NDArray[np.float64] = field(repr=False)
 
 
@@ -175,6 +231,22 @@ class Timeline:
     control: VariantBuckets
     treatment: VariantBuckets
     primary: UnitBuckets | None
+    primary_moments: dict[tuple[bool, bool], Moments] | None = None
+    """Instead of ``primary``'s per-(unit, bucket) arrays: the primary metric's moments per
+    bucket by (treated, cumulative), when the engine computed them itself."""
+
+
+@dataclass(frozen=True)
+class PredictionKS:
+    """KS D between the variants' valid predictions, when the engine computed it from bucket
+    counts rather than handing the sorted predictions (``predictions_sorted`` then empty).
+
+    ``low == high == statistic`` when exact; with ``--ks approximate`` only the bounds.
+    """
+
+    statistic: float | None
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
@@ -201,6 +273,7 @@ class CanaryData:
     variant_note: str | None = None
     pre_period: PrePeriod | None = None
     timeline: Timeline | None = None
+    prediction_ks: PredictionKS | None = None
     read_notes: ReadNotes = field(default_factory=ReadNotes)
 
     @property

@@ -28,6 +28,10 @@ class ShadowRequest:
             evenly spaced sample of this many (bounded time and memory on large logs).
         time_unit: how an epoch-number time column is read (``auto``: by magnitude; see
             :mod:`abtool.engines.polars.timecol`).
+        ks: ``exact`` or ``approximate`` (KS D left at its bucket-count bounds when they
+            decide ``D <= ks_limit``, the distribution_shift threshold).
+        histogram_bins: bins of the score histogram.
+        psi_bins: quantile bins of the PSI (an engine that keeps the scores counts them).
     """
 
     threshold: float
@@ -42,6 +46,10 @@ class ShadowRequest:
     expected_range: tuple[float, float] | None = None
     segment_ks_rows: int = 1_000_000
     time_unit: str = "auto"
+    ks: str = "exact"
+    ks_limit: float | None = None
+    histogram_bins: int = 10
+    psi_bins: int = 10
 
     @property
     def bucket_seconds(self) -> int:
@@ -49,6 +57,60 @@ class ShadowRequest:
         from abtool.times import bucket_seconds
 
         return bucket_seconds(self.bucket)
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """Mean and quantiles of one model's valid scores."""
+
+    n: int
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True)
+class ScoreFigures:
+    """Everything shadow-report takes from the sorted scores, computed without handing them.
+
+    An engine fills it when it keeps the scores (more than its array cap); from sorted
+    arrays, :func:`abtool.reports.shadow_scores.score_figures` computes the same.
+
+    Attributes:
+        n: valid rows (scores per model).
+        ks_low, ks_high: the KS D (equal) or, with ``--ks approximate``, bounds that decide
+            the check.
+        ks_exact: False when ``ks_low``/``ks_high`` are bounds, even equal ones.
+        ks_location: a score where D is reached, and each model's ECDF there (None: not
+            located, as with bounds).
+        primary, shadow: each model's summary.
+        histogram_edges, histogram_primary, histogram_shadow: the shared histogram.
+        low, high: the smallest and largest valid score of either model.
+        psi_edges: inner edges of the PSI's bins (the primary's quantiles, ties merged).
+        psi_primary, psi_shadow: scores per PSI bin (``len(psi_edges) + 1`` bins).
+        ecdf_primary, ecdf_shadow: each model's quantiles at ``ECDF_LEVELS`` even levels.
+    """
+
+    n: int
+    ks_low: float
+    ks_high: float
+    primary: ScoreSummary
+    shadow: ScoreSummary
+    histogram_edges: list[float]
+    histogram_primary: list[int]
+    histogram_shadow: list[int]
+    low: float
+    high: float
+    psi_edges: list[float]
+    psi_primary: list[int]
+    psi_shadow: list[int]
+    ecdf_primary: list[float]
+    ecdf_shadow: list[float]
+    ks_exact: bool = True
+    ks_location: float | None = None
+    ks_cdf_primary: float | None = None
+    ks_cdf_shadow: float | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +180,11 @@ class ShadowData:
         outside_range: shadow scores outside the requested range (None: none requested or
             class labels).
         timeline: the log per time bucket (None: no row has a time).
-        primary_sorted: valid primary scores, ascending (score mode).
+        primary_sorted: valid primary scores, ascending (score mode; empty when the engine
+            hands ``score_figures`` instead).
         shadow_sorted: valid shadow scores, ascending (score mode).
+        score_figures: what the report takes from the sorted scores, when the engine
+            computed it itself.
         label_counts: label mode: (labels, primary counts, shadow counts) under "labels".
         read_notes: values left out of figures (latencies) and what reading assumed.
         dropped_copies: rows dropped as identical copies of a request (in ``rows`` and
@@ -139,6 +204,7 @@ class ShadowData:
     segments: dict[str, SegmentCounts]
     primary_sorted: NDArray[np.float64] = field(repr=False)
     shadow_sorted: NDArray[np.float64] = field(repr=False)
+    score_figures: ScoreFigures | None = None
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = field(default_factory=dict)
     timeouts: int | None = None
     shadow_scored: int = 0

@@ -42,9 +42,16 @@ def run_command(spec: CommandSpec, values: dict[str, Any]) -> None:
         from abtool.prefetch import prefetch
 
         prefetch(*spec.prefetch)
+    from abtool.engines import engine_settings
+
     with progress(fmt) as update:
         report = runner(
-            paths, columns=columns, options=options, thresholds=thresholds, progress=update
+            paths,
+            columns=columns,
+            options=options,
+            thresholds=thresholds,
+            progress=update,
+            **engine_settings(options),  # --engine and --spark-master
         )
     emit(report, fmt, output)
 

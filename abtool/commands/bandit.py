@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abtool.commands.common import since_option, time_unit_option, until_option
+from abtool.commands.common import (
+    engine_option,
+    since_option,
+    spark_master_option,
+    time_unit_option,
+    until_option,
+)
 from abtool.errors import UsageError
 from abtool.reports.result import BANDIT_VERDICTS, Consequence
 from abtool.spec import (
@@ -128,6 +134,8 @@ class BanditOptions:
     since: str | None = since_option()
     until: str | None = until_option()
     time_unit: str = time_unit_option()
+    engine: str = engine_option()
+    spark_master: str | None = spark_master_option()
 
 
 @dataclass(frozen=True)

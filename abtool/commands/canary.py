@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from abtool.commands.common import (
+    engine_option,
     inference_option,
+    ks_option,
     since_option,
+    spark_master_option,
     time_unit_option,
     tuning_units_option,
     until_option,
@@ -155,6 +158,9 @@ class CanaryOptions:
     since: str | None = since_option()
     until: str | None = until_option()
     time_unit: str = time_unit_option()
+    ks: str = ks_option()
+    engine: str = engine_option()
+    spark_master: str | None = spark_master_option()
 
 
 @dataclass(frozen=True)

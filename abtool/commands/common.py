@@ -65,3 +65,41 @@ def time_unit_option() -> Any:
         "in the warnings.",
         choices=TIME_UNITS,
     )
+
+
+ENGINE_NAMES = ("polars", "spark")
+
+
+def engine_option() -> Any:
+    """``--engine``: where the log is read and reduced (see docs/engines.md)."""
+    return option(
+        "polars",
+        "--engine",
+        "Where the log is reduced: polars (this machine, streaming) or spark (a Spark session: "
+        "--spark-master, or Spark Connect at SPARK_REMOTE; pip install 'abtool[spark]').",
+        choices=ENGINE_NAMES,
+    )
+
+
+def spark_master_option() -> Any:
+    """``--spark-master``: the master URL of the session ``--engine spark`` starts."""
+    return option(
+        None,
+        "--spark-master",
+        "Spark master URL for --engine spark (local[N], spark://host:7077, yarn ...; default "
+        "local[*], or Spark Connect when SPARK_REMOTE is set).",
+    )
+
+
+KS_MODES = ("exact", "approximate")
+
+
+def ks_option() -> Any:
+    """``--ks``: whether KS D is refined to its exact value or left at its bounds."""
+    return option(
+        "exact",
+        "--ks",
+        "KS D: exact, or approximate (bounds from one counting pass over value buckets; the "
+        "check is decided unless its threshold lies between them).",
+        choices=KS_MODES,
+    )

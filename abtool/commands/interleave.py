@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abtool.commands.common import inference_option, tuning_units_option
+from abtool.commands.common import (
+    engine_option,
+    inference_option,
+    spark_master_option,
+    tuning_units_option,
+)
 from abtool.errors import UsageError
 from abtool.reports.result import PREFERENCE_VERDICTS, Consequence
 from abtool.spec import (
@@ -59,6 +64,8 @@ class InterleaveOptions:
     )
     confidence: float = option(0.95, "--confidence", "Level of the CI of Δ.", range=OPEN_FRACTION)
     seed: int = option(0, "--seed", "Bootstrap seed: same seed, same CI.", range=NON_NEGATIVE)
+    engine: str = engine_option()
+    spark_master: str | None = spark_master_option()
 
 
 @dataclass(frozen=True)

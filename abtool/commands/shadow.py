@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abtool.commands.common import since_option, time_unit_option, until_option
+from abtool.commands.common import (
+    engine_option,
+    ks_option,
+    since_option,
+    spark_master_option,
+    time_unit_option,
+    until_option,
+)
 from abtool.reports.result import SHADOW_VERDICTS, Consequence
 from abtool.spec import (
     AT_LEAST_ONE,
@@ -107,6 +114,9 @@ class ShadowOptions:
         choices=("ks", "psi"),
     )
     time_unit: str = time_unit_option()
+    ks: str = ks_option()
+    engine: str = engine_option()
+    spark_master: str | None = spark_master_option()
     histogram_bins: int = 10
     psi_bins: int = 10
 

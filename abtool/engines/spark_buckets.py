@@ -99,16 +99,9 @@ class SparkBucketSource:
     def values(self, ranges: Sequence[ValueRange]) -> tuple[Floats, Floats]:
         if not ranges:
             return np.empty(0), np.empty(0)
-        value = F.col(VALUE)
-        condition = F.lit(False)
-        for value_range in ranges:
-            inside = F.lit(True)
-            if value_range.low is not None:
-                inside = inside & (value >= F.lit(value_range.low))
-            if value_range.high is not None:
-                inside = inside & (value < F.lit(value_range.high))
-            condition = condition | inside
-        table = self.frame.where(condition).toArrow()
+        from abtool.engines.spark.ranges import in_ranges
+
+        table = in_ranges(self.frame, VALUE, ranges).toArrow()
         sample = table.column(SAMPLE).to_numpy()
         values = table.column(VALUE).to_numpy().astype(np.float64)
         return values[sample == 0], values[sample == 1]

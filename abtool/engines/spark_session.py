@@ -5,10 +5,11 @@ Precedence: a session passed in from Python; else ``--spark-master``; else Spark
 only when the Spark engine is chosen (``pip install 'abtool[spark]'``; Java 17 or later).
 
 A local session is set up for a laptop-sized machine: no web UI or progress bar, driver bound
-to 127.0.0.1, two shuffle partitions per core (Spark's default of 200 makes every small
-aggregate pay for 200 tasks), errors-only logging, UTC session time zone (time buckets
-must not depend on the machine's zone) and Arrow transfers. A remote or cluster session keeps
-its own resources; abtool sets only the time zone, for every session it creates.
+to 127.0.0.1, a heap of half the machine's memory (at most 16 GiB), two shuffle partitions
+per core (Spark's default of 200 makes every small aggregate pay for 200 tasks), errors-only
+logging, UTC session time zone (time buckets must not depend on the machine's zone) and Arrow
+transfers. A remote or cluster session keeps its own resources; abtool sets only the time
+zone, for every session it creates.
 """
 
 from __future__ import annotations
@@ -44,9 +45,23 @@ def local_settings(master: str) -> dict[str, str]:
         "spark.sql.shuffle.partitions": partitions,
         "spark.default.parallelism": partitions,
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.driver.memory": local_memory(),
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log_config}",
         **SESSION_SETTINGS,
     }
+
+
+def local_memory() -> str:
+    """The heap of a local session: half this machine's memory, between 1 and 16 GiB.
+
+    In local mode the driver is the executor: Spark's default 1 GiB heap runs out caching a
+    10M-row log's needed columns (the JVM takes memory only as it needs it).
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "1g"
+    return f"{min(16, max(1, total // 2**31))}g"
 
 
 def local_cores(master: str) -> int:

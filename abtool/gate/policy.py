@@ -234,7 +234,12 @@ class _Reader:
         return tuple(self.resolve(p) for p in paths)
 
     def resolve(self, path: str) -> str:
-        """A policy path joined to the policy file's directory (absolute paths unchanged)."""
+        """A policy path joined to the policy file's directory (absolute paths and URLs such
+        as ``s3://bucket/logs/`` unchanged)."""
+        from abtool.storage import is_remote
+
+        if is_remote(path):
+            return path
         return os.path.join(self.base, os.path.expanduser(path))
 
     def thresholds(

@@ -176,6 +176,8 @@ def run_policy(
         fail_on_hold: a HOLD of a required gate exits 1 instead of 3.
         progress: called with a short status line before long steps.
     """
+    from abtool.engines import engine_settings
+
     outcomes = []
     for gate in policy.gates:
         spec = get_kind(gate.kind)
@@ -189,6 +191,8 @@ def run_policy(
                 options=gate.options,
                 thresholds=gate.thresholds,
                 progress=_prefixed(progress, gate.name),
+                # engine = "spark" (and spark_master) in the gate; gates share one session
+                **engine_settings(gate.options),
             )
         except AbtoolError as exc:
             outcomes.append(

@@ -83,11 +83,16 @@ def _validity(stats: CanaryStats) -> Facts:
     ]
     if validity.salt_mismatched_units is not None:
         items.append(("against salt bucket", f"{validity.salt_mismatched_units:,} units"))
-    if shift.ks_statistic is not None:
+    if shift.ks_pvalue is not None:
+        d = (
+            fmt_number(shift.ks_statistic)
+            if shift.ks_statistic is not None or shift.ks_bounds is None
+            else f"{fmt_number(shift.ks_bounds[0])}..{fmt_number(shift.ks_bounds[1])}"
+        )
         items.append(
             (
                 "prediction shift",
-                f"KS D = {fmt_number(shift.ks_statistic)} (all rows); "
+                f"KS D = {d} (all rows); "
                 f"p = {fmt_pvalue(shift.ks_pvalue)} on the latest "
                 f"{shift.ks_recent_n[0]:,}/{shift.ks_recent_n[1]:,}",
             )
@@ -199,12 +204,17 @@ def _metric(metric: MetricStats) -> Facts:
         )
     elif isinstance(test, MeanTest):
         welch, mwu = test.welch, test.mann_whitney
+        ranks = (
+            f"; Mann-Whitney p = {fmt_pvalue(mwu.pvalue)}, "
+            f"P(T > C) = {fmt_number(mwu.prob_superiority)}"
+            if mwu is not None
+            else "; Mann-Whitney not computed (per-unit values stayed in the engine)"
+        )
         items.append(
             (
                 test.value,
                 f"Welch diff {_signed(welch.diff)} {_interval(welch.ci_low, welch.ci_high)}, "
-                f"p = {fmt_pvalue(welch.pvalue)}; Mann-Whitney p = {fmt_pvalue(mwu.pvalue)}, "
-                f"P(T > C) = {fmt_number(mwu.prob_superiority)}",
+                f"p = {fmt_pvalue(welch.pvalue)}{ranks}",
             )
         )
     if metric.bootstrap is not None:

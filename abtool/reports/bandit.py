@@ -74,7 +74,9 @@ def bandit_report(
             replay, time window.
         thresholds: the stopping rule and guardrails, or overrides by check id.
         config: a TOML file of thresholds, as ``--config``.
-        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
+        engine: the engine that reads ``data``: "polars", "spark" or an engine object such
+            as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
+            Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``reward="revenue", replay=True``).
@@ -96,7 +98,7 @@ def bandit_report(
         until=parse_time(options.until, "--until"),
         time_unit=options.time_unit,
     )
-    log = open_log(data, engine)
+    log = open_log(data, engine, options)
     data = log.bandit(columns, request, progress)
     if options.control is not None and options.control not in data.arms:
         raise InputError(

@@ -100,7 +100,9 @@ def canary_report(
         thresholds: rollback triggers, levels and validity limits (defaults: rollout
             checklist), or overrides by check id.
         config: a TOML file of thresholds, as ``--config``.
-        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
+        engine: the engine that reads ``data``: "polars", "spark" or an engine object such
+            as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
+            Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``metric=["clicked"], stage=5, guardrail=["latency_ms:decrease:0.05"]``).
@@ -115,7 +117,7 @@ def canary_report(
     guardrails = [parse_guardrail(g) for g in options.guardrails]
     method = method_named(options.inference, limits.primary_metric, options.tuning_units)
     request = _request(options, limits, guardrails, engine)
-    log = open_log(data, engine)
+    log = open_log(data, engine, options)
     data = log.canary(columns, request, progress)
     if progress:
         progress("Computing statistics")
@@ -226,12 +228,13 @@ def _request(
         salt=options.salt,
         treatment_share=treatment_share(options),
         stage=options.stage,
-        pre_log=open_log(options.covariate_log, engine) if options.covariate_log else None,
+        pre_log=open_log(options.covariate_log, engine, options) if options.covariate_log else None,
         pre_until=parse_time(options.pre_until, "--pre-until"),
         covariate=options.covariate,
         bucket="auto" if options.bucket == "none" else options.bucket,
         timeline=options.bucket != "none",
         time_unit=options.time_unit,
+        ks=options.ks,
     )
 
 

@@ -164,8 +164,16 @@ def _shift_check(shift: PredictionShift, limits: CanaryThresholds, columns: Cana
         p,
         limits.distribution_shift,
         f"KS p = {p:.3g} on the latest {n_c:,}/{n_t:,} predictions (alert below "
-        f"{limits.distribution_shift:g}); KS D = {shift.ks_statistic:.4f} on all rows",
+        f"{limits.distribution_shift:g}); KS D = {_all_rows_d(shift)} on all rows",
     )
+
+
+def _all_rows_d(shift: PredictionShift) -> str:
+    if shift.ks_statistic is not None:
+        return f"{shift.ks_statistic:.4f}"
+    assert shift.ks_bounds is not None
+    low, high = shift.ks_bounds
+    return f"{low:.4f}..{high:.4f} (--ks approximate)"
 
 
 def _consistency_check(validity: Validity, limits: CanaryThresholds) -> Check:

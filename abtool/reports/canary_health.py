@@ -94,14 +94,24 @@ def validity_of(data: CanaryData, options: CanaryOptions) -> Validity:
 def prediction_shift(data: CanaryData) -> PredictionShift:
     c, t = data.control, data.treatment
     recent_n = [len(c.recent_sorted), len(t.recent_sorted)]
-    if not (len(c.predictions_sorted) and len(t.predictions_sorted)):
+    computed = data.prediction_ks  # the all-rows D from an engine's bucket counts
+    if computed is None and not (len(c.predictions_sorted) and len(t.predictions_sorted)):
+        return PredictionShift(None, None, None, recent_n)
+    if not (len(c.recent_sorted) and len(t.recent_sorted)):
         return PredictionShift(None, None, None, recent_n)
     recent = ks_2samp_sorted(c.recent_sorted, t.recent_sorted)
+    if computed is None:
+        statistic: float | None = ks_statistic_sorted(c.predictions_sorted, t.predictions_sorted)
+        bounds = None
+    else:
+        statistic = computed.statistic
+        bounds = None if statistic is not None else [computed.low, computed.high]
     return PredictionShift(
-        ks_statistic=ks_statistic_sorted(c.predictions_sorted, t.predictions_sorted),
+        ks_statistic=statistic,
         ks_pvalue=recent.pvalue,
         ks_recent_statistic=recent.statistic,
         ks_recent_n=recent_n,
+        ks_bounds=bounds,
     )
 
 

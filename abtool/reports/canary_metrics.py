@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-from abtool.aggregates.canary import CanaryData, MetricData, UnitSums
+from abtool.aggregates.canary import CanaryData, MetricData, UnitMoments, UnitSums
 from abtool.errors import UsageError
 from abtool.reports.intervals import interval_label
 from abtool.results.canary import (
@@ -27,10 +27,11 @@ from abtool.results.canary import (
 )
 from abtool.stats.bootstrap import bootstrap_ratio_lift
 from abtool.stats.inference import InferenceMethod, estimate_from_lift
-from abtool.stats.means import mann_whitney, welch_t
+from abtool.stats.means import WelchResult, mann_whitney, welch_from_moments, welch_t
 from abtool.stats.multiple import holm
 from abtool.stats.proportions import two_proportions
-from abtool.stats.ratio import Lift, ratio_estimate, ratio_lift
+from abtool.stats.ratio import Lift, RatioEstimate, ratio_estimate, ratio_lift
+from abtool.stats.ratio_series import ratio_from_moments
 
 DELTA_METHOD = "delta method, ratio of per-unit sums (Deng et al. 2018)"
 
@@ -84,9 +85,18 @@ def unit_lift(control: UnitSums, treatment: UnitSums, alpha: float) -> Lift | No
     """The delta-method lift of two arms' per-unit sums (None with fewer than 2 units)."""
     if control.units < 2 or treatment.units < 2:
         return None
-    return ratio_lift(
-        ratio_estimate(control.x, control.y), ratio_estimate(treatment.x, treatment.y), alpha
-    )
+    return ratio_lift(_estimate(control), _estimate(treatment), alpha)
+
+
+def _estimate(arm: UnitSums) -> RatioEstimate:
+    """The delta-method estimate from the per-unit arrays, or from the engine's moments."""
+    if arm.has_arrays:
+        return ratio_estimate(arm.x, arm.y)
+    m = arm.summary()
+    found = ratio_from_moments(m.units, m.sum_x, m.sum_y, m.sum_xx, m.sum_yy, m.sum_xy)
+    if found is None:
+        raise ValueError("the delta method needs at least two units and positive rows")
+    return found
 
 
 def _unit_test(metric: MetricData, kind: str, alpha: float) -> ProportionUnitTest | MeanTest:
@@ -96,15 +106,31 @@ def _unit_test(metric: MetricData, kind: str, alpha: float) -> ProportionUnitTes
             value=f"share of units with {metric.name} > 0",
             method="two-proportion z-test (pooled) = Pearson chi-square, per unit",
             test=two_proportions(
-                int((c.x > 0).sum()), c.units, int((t.x > 0).sum()), t.units, alpha
+                c.summary().positive, c.units, t.summary().positive, t.units, alpha
             ),
         )
+    value = f"per-unit mean of {metric.name}"
+    if not (c.has_arrays and t.has_arrays):
+        # Welch's test needs each group's size, mean and variance; Mann-Whitney needs ranks.
+        mc, mt = c.summary(), t.summary()
+        return MeanTest(value=value, welch=_welch(mc, mt, alpha), mann_whitney=None)
     per_unit_c, per_unit_t = c.x / c.y, t.x / t.y
     return MeanTest(
-        value=f"per-unit mean of {metric.name}",
+        value=value,
         welch=welch_t(per_unit_c, per_unit_t, alpha),
         mann_whitney=mann_whitney(per_unit_c, per_unit_t),
     )
+
+
+def _welch(control: UnitMoments, treatment: UnitMoments, alpha: float) -> WelchResult:
+    """Welch's test on per-unit means from their sums (sample variances, ddof 1)."""
+
+    def mean_var(m: UnitMoments) -> tuple[float, float]:
+        mean = m.sum_mean / m.units
+        return mean, (m.sum_mean2 - m.sum_mean * mean) / (m.units - 1)
+
+    (mean_c, var_c), (mean_t, var_t) = mean_var(control), mean_var(treatment)
+    return welch_from_moments(control.units, mean_c, var_c, treatment.units, mean_t, var_t, alpha)
 
 
 def metric_stats(
@@ -135,7 +161,7 @@ def metric_stats(
         method=DELTA_METHOD,
         alpha=alpha,
         units=UnitCounts(c.units, t.units),
-        rows=UnitCounts(int(c.y.sum()), int(t.y.sum())),
+        rows=UnitCounts(int(c.summary().sum_y), int(t.summary().sum_y)),
         missing_rows=metric.missing_rows,
         lift=lift_stats(lift, method),
         interval=interval_label(method),
@@ -146,9 +172,14 @@ def metric_stats(
         )
         return result
     estimator = DELTA_METHOD
-    if c.y.max() <= 1 and t.y.max() <= 1:
+    if c.summary().max_y <= 1 and t.summary().max_y <= 1:
         estimator = "unit-level z-test (one row per unit; delta method reduces to it)"
     boot = None
+    if bootstrap and not (c.has_arrays and t.has_arrays):
+        raise UsageError(
+            f"--bootstrap resamples units, and metric '{metric.name}' has more units than "
+            "the engine brings back (its array cap); leave out --bootstrap"
+        )
     if bootstrap:
         boot = bootstrap_ratio_lift(
             c.x, c.y, t.x, t.y, replicates=bootstrap, seed=seed, alpha=alpha

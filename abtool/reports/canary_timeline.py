@@ -38,9 +38,14 @@ def _arm_moments(primary: UnitBuckets, treated: bool, count: int, cumulative: bo
     return bucket_moments(primary.bucket[mine], primary.x[mine], primary.y[mine], count)
 
 
-def _lifts(primary: UnitBuckets, count: int, alpha: float, cumulative: bool) -> list[Lift | None]:
-    control = estimates(_arm_moments(primary, False, count, cumulative))
-    treatment = estimates(_arm_moments(primary, True, count, cumulative))
+def _lifts(timeline: Timeline, count: int, alpha: float, cumulative: bool) -> list[Lift | None]:
+    def moments(treated: bool) -> Moments:
+        if timeline.primary_moments is not None:  # computed by the engine
+            return timeline.primary_moments[(treated, cumulative)]
+        assert timeline.primary is not None
+        return _arm_moments(timeline.primary, treated, count, cumulative)
+
+    control, treatment = estimates(moments(False)), estimates(moments(True))
     return [_lift(c, t, alpha) for c, t in zip(control, treatment, strict=True)]
 
 
@@ -85,12 +90,11 @@ def metric_series(
         method: the active method at the primary metric's level (the bands).
         novelty_alpha: level of the early-versus-late test.
     """
-    primary = timeline.primary
-    if primary is None:
+    if timeline.primary is None and timeline.primary_moments is None:
         return None, None, None
     count = len(timeline.starts)
-    cumulative = _series(timeline, _lifts(primary, count, method.alpha, True), method)
-    per_bucket = _lifts(primary, count, method.alpha, False)
+    cumulative = _series(timeline, _lifts(timeline, count, method.alpha, True), method)
+    per_bucket = _lifts(timeline, count, method.alpha, False)
     daily = _series(timeline, per_bucket, method)
     return cumulative, daily, _novelty(timeline, per_bucket, method.with_alpha(novelty_alpha))
 

@@ -52,6 +52,12 @@ def check_decision_threshold(
         return []
     low = min(float(primary[0]), float(shadow[0]))
     high = max(float(primary[-1]), float(shadow[-1]))
+    return check_threshold_range(threshold, low, high)
+
+
+def check_threshold_range(threshold: float, low: float, high: float) -> list[str]:
+    """:func:`check_decision_threshold` from the predictions' range (``low``/``high``: the
+    smallest and largest score of either model), when an engine kept the scores."""
     if 0.0 <= low and high <= 1.0 and not 0.0 < threshold <= 1.0:
         raise UsageError(
             f"--threshold {threshold:g} is outside (0, 1] but every prediction of both models "

@@ -133,7 +133,9 @@ def interleave_report(
         thresholds: minimum decisive sessions and the sign test's alpha, or overrides by
             check id.
         config: a TOML file of thresholds, as ``--config``.
-        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
+        engine: the engine that reads ``data``: "polars", "spark" or an engine object such
+            as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
+            Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-``.
 
@@ -147,7 +149,7 @@ def interleave_report(
     columns, options, limits = resolve(
         SPEC, settings, columns=columns, options=options, thresholds=thresholds, config=config
     )
-    log = open_log(data, engine)
+    log = open_log(data, engine, options)
     data = log.interleave(columns, progress)
     method = method_named(options.inference, limits.preference, options.tuning_units)
     sequential = isinstance(method, ConfidenceSequence)

@@ -6,13 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from abtool.aggregates.shadow import ShadowData, ShadowRequest
+from abtool.aggregates.shadow import ScoreFigures, ShadowData, ShadowRequest
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.engines import Engine, LogInput, open_log
-from abtool.reports.hygiene import check_decision_threshold, excluded_values, read_warnings
+from abtool.reports.hygiene import check_threshold_range, excluded_values, read_warnings
 from abtool.reports.result import Inputs, Report, decide
 from abtool.reports.settings import resolve
 from abtool.reports.shadow_checks import (
@@ -28,12 +25,13 @@ from abtool.reports.shadow_checks import (
 from abtool.reports.shadow_figures import (
     SegmentFinding,
     SpikeFindings,
-    ecdf_record,
+    ecdf_from_figures,
     segment_figures,
     spike_findings,
     stability_bins,
     timeline_record,
 )
+from abtool.reports.shadow_scores import BOUNDS_METHOD, ks_test, score_figures
 from abtool.results.shadow import (
     Histogram,
     LabelCounts,
@@ -43,9 +41,8 @@ from abtool.results.shadow import (
     ShadowStats,
 )
 from abtool.stats.categorical import label_shift
-from abtool.stats.descriptive import shared_histogram, summarize_sorted
-from abtool.stats.ks import ks_2samp_sorted
-from abtool.stats.stability import psi_counts, psi_sorted
+from abtool.stats.ks import KSResult
+from abtool.stats.stability import psi_binned, psi_counts
 from abtool.times import parse_time
 
 COMMAND = SPEC.name
@@ -72,7 +69,9 @@ def shadow_report(
         thresholds: checklist limits (defaults from the rollout checklist), or overrides
             by check id.
         config: a TOML file of thresholds, as ``--config``.
-        engine: the engine that reads ``data`` ("polars" by default, or an engine object).
+        engine: the engine that reads ``data``: "polars", "spark" or an engine object such
+            as ``SparkEngine(session=spark)`` (default: the ``engine`` option, polars; a
+            Spark DataFrame is read by Spark).
         progress: called with a short status line before long steps.
         settings: any option named as on the command line, ``_`` for ``-`` (e.g.
             ``threshold=0.6, segment=["country"], time_col="ts"``,
@@ -97,17 +96,21 @@ def shadow_report(
         timeout_errors=options.timeout_errors,
         expected_range=options.expected_range,
         time_unit=options.time_unit,
+        ks=options.ks,
+        ks_limit=limits.distribution_shift,
+        histogram_bins=options.histogram_bins,
+        psi_bins=options.psi_bins,
     )
-    log = open_log(data, engine)
+    log = open_log(data, engine, options)
     aggregates = log.shadow(columns, request, progress)
     threshold_warnings = []
-    if aggregates.mode == "score":
-        threshold_warnings = check_decision_threshold(
-            options.threshold, aggregates.primary_sorted, aggregates.shadow_sorted
-        )
+    figures, ks = None, None
     if progress:
         progress("Comparing prediction distributions")
-    stats, findings, spikes = _statistics(aggregates, options, limits)
+    if aggregates.mode == "score":
+        figures, ks = _scores(aggregates, options, limits)
+        threshold_warnings = check_threshold_range(options.threshold, figures.low, figures.high)
+    stats, findings, spikes = _statistics(aggregates, options, limits, figures, ks)
     checks = [
         duration_check(stats, limits),
         SPEC.make_check(
@@ -136,8 +139,28 @@ def shadow_report(
     )
 
 
-def _statistics(
+def _scores(
     data: ShadowData, options: ShadowOptions, limits: ShadowThresholds
+) -> tuple[ScoreFigures, KSResult | None]:
+    """The scores' figures: the engine's, or computed from its sorted arrays."""
+    if data.score_figures is not None:
+        return data.score_figures, ks_test(data.score_figures)
+    return score_figures(
+        data.primary_sorted,
+        data.shadow_sorted,
+        options.histogram_bins,
+        options.ks,
+        limits.distribution_shift,
+        options.psi_bins,
+    )
+
+
+def _statistics(
+    data: ShadowData,
+    options: ShadowOptions,
+    limits: ShadowThresholds,
+    figures: ScoreFigures | None,
+    ks: KSResult | None,
 ) -> tuple[ShadowStats, list[SegmentFinding], SpikeFindings]:
     duration_hours = 0.0
     if data.time_min is not None and data.time_max is not None:
@@ -148,26 +171,24 @@ def _statistics(
     if data.valid_rows > 1:
         tolerance = min(2 * duration_hours / (data.valid_rows - 1), 0.01 * limits.duration)
     distribution: dict[str, Any]
-    if data.mode == "score":
-        ks = ks_2samp_sorted(data.primary_sorted, data.shadow_sorted)
-        edges, (hist_p, hist_s) = shared_histogram(
-            [data.primary_sorted, data.shadow_sorted], options.histogram_bins
+    if figures is not None:
+        stability = psi_binned(
+            figures.psi_edges, figures.psi_primary, figures.psi_shadow, options.psi_bins
         )
-        stability = psi_sorted(data.primary_sorted, data.shadow_sorted, options.psi_bins)
         distribution = {
-            "ks_statistic": ks.statistic,
-            "ks_pvalue": ks.pvalue,
-            "ks_method": ks.method,
-            "ecdf": ecdf_record(data.primary_sorted, data.shadow_sorted, ks),
+            "ks_statistic": ks.statistic if ks is not None else None,
+            "ks_pvalue": ks.pvalue if ks is not None else None,
+            "ks_method": ks.method if ks is not None else BOUNDS_METHOD,
+            "ks_bounds": None if ks is not None else [figures.ks_low, figures.ks_high],
+            "ecdf": ecdf_from_figures(figures),
             "decision_threshold": options.threshold,
             "predictions": {
-                role: _summary(values)
-                for role, values in (
-                    ("primary", data.primary_sorted),
-                    ("shadow", data.shadow_sorted),
-                )
+                role: PredictionSummary(s.n, s.mean, s.p5, s.p50, s.p95)
+                for role, s in (("primary", figures.primary), ("shadow", figures.shadow))
             },
-            "histogram": Histogram(edges, hist_p, hist_s),
+            "histogram": Histogram(
+                figures.histogram_edges, figures.histogram_primary, figures.histogram_shadow
+            ),
         }
         if options.expected_range is not None and data.outside_range is not None:
             low, high = options.expected_range
@@ -219,11 +240,6 @@ def _statistics(
         **distribution,
     )
     return stats, findings, spikes
-
-
-def _summary(values: NDArray[np.float64]) -> PredictionSummary:
-    summary = summarize_sorted(values)
-    return PredictionSummary(summary.n, summary.mean, summary.p5, summary.p50, summary.p95)
 
 
 def _warnings(data: ShadowData, columns: ShadowColumns, options: ShadowOptions) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from abtool.commands.shadow import SPEC, ShadowColumns, ShadowOptions, ShadowThresholds
 from abtool.reports.result import Check, Consequence, failing_messages
 from abtool.reports.shadow_figures import SegmentFinding, SpikeFindings
+from abtool.reports.shadow_scores import BOUNDS_METHOD
 from abtool.results.shadow import ShadowStats
 
 NAMED = 5  # failing segment values named in a message before "and N more"
@@ -86,17 +87,31 @@ def segment_check(
 
 
 def distribution_check(stats: ShadowStats, limits: ShadowThresholds, mode: str) -> Check:
+    d = stats.ks_statistic
     if stats.shift_measure == "psi":
         limit = limits.distribution_shift_psi
+        ks_text = f"KS D {d:.4f}" if d is not None else "KS D " + _bounds_text(stats)
         return SPEC.make_check(
             "distribution_shift",
             stats.psi <= limit,
             stats.psi,
             limit,
             f"PSI {stats.psi:.4f} ({stats.psi_reading}) between primary and shadow "
-            f"(need <= {limit:g}; KS D {stats.ks_statistic:.4f}, not gated)",
+            f"(need <= {limit:g}; {ks_text}, not gated)",
         )
-    d, limit = stats.ks_statistic, limits.distribution_shift
+    limit = limits.distribution_shift
+    if d is None:  # --ks approximate: bounds that decide the check
+        assert stats.ks_bounds is not None
+        low, high = stats.ks_bounds
+        passed = high <= limit
+        return SPEC.make_check(
+            "distribution_shift",
+            passed,
+            high if passed else low,
+            limit,
+            f"KS D {_bounds_text(stats)} between primary and shadow (need <= {limit:g}; "
+            f"{BOUNDS_METHOD})",
+        )
     what = "KS D" if mode == "score" else "label distance"
     return SPEC.make_check(
         "distribution_shift",
@@ -106,6 +121,12 @@ def distribution_check(stats: ShadowStats, limits: ShadowThresholds, mode: str) 
         f"{what} {d:.4f} between primary and shadow (need <= {limit:g};"
         f" p = {stats.ks_pvalue:.3g}, not gated)",
     )
+
+
+def _bounds_text(stats: ShadowStats) -> str:
+    assert stats.ks_bounds is not None
+    low, high = stats.ks_bounds
+    return f"between {low:.4f} and {high:.4f}"
 
 
 def range_check(stats: ShadowStats, limits: ShadowThresholds) -> Check:

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from abtool.aggregates.shadow import ShadowData, ShadowTimeline
+from abtool.aggregates.shadow import ScoreFigures, ShadowData, ShadowTimeline
 from abtool.commands.shadow import ShadowThresholds
+from abtool.reports.shadow_scores import ECDF_LEVELS
 from abtool.results.shadow import Ecdf, SegmentDisagreement, StabilityBins, Timeline
-from abtool.stats.descriptive import quantile_sorted
-from abtool.stats.ks import KSResult
 from abtool.stats.segments import SegmentAgreement, SegmentAgreementRule
 from abtool.stats.spikes import (
     QuantileSpike,
@@ -26,8 +25,6 @@ from abtool.stats.spikes import (
     worst_rate,
 )
 from abtool.stats.stability import StabilityIndex
-
-ECDF_LEVELS = 101
 
 
 @dataclass(frozen=True)
@@ -177,21 +174,15 @@ def timeline_record(timeline: ShadowTimeline, spikes: SpikeFindings) -> Timeline
     )
 
 
-def ecdf_record(primary: NDArray[np.float64], shadow: NDArray[np.float64], ks: KSResult) -> Ecdf:
-    """Quantiles of both sorted samples at 101 levels, and the ECDFs where D is reached."""
-    levels = np.linspace(0.0, 1.0, ECDF_LEVELS)
-    x = ks.location
-    cdf_p = cdf_s = None
-    if x is not None:
-        cdf_p = float(np.searchsorted(primary, x, side="right") / len(primary))
-        cdf_s = float(np.searchsorted(shadow, x, side="right") / len(shadow))
+def ecdf_from_figures(figures: ScoreFigures) -> Ecdf:
+    """Both models' quantiles at the ECDF levels, and the ECDFs where D is reached."""
     return Ecdf(
-        probabilities=[float(q) for q in levels],
-        primary=[quantile_sorted(primary, float(q)) for q in levels],
-        shadow=[quantile_sorted(shadow, float(q)) for q in levels],
-        ks_x=x,
-        ks_cdf_primary=cdf_p,
-        ks_cdf_shadow=cdf_s,
+        probabilities=[float(q) for q in np.linspace(0.0, 1.0, ECDF_LEVELS)],
+        primary=figures.ecdf_primary,
+        shadow=figures.ecdf_shadow,
+        ks_x=figures.ks_location,
+        ks_cdf_primary=figures.ks_cdf_primary,
+        ks_cdf_shadow=figures.ks_cdf_shadow,
     )
 
 

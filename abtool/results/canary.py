@@ -74,6 +74,9 @@ class PredictionShift(Record):
     ks_pvalue: float | None
     ks_recent_statistic: float | None
     ks_recent_n: list[int]
+    ks_bounds: list[float] | None = optional_key()
+    """``[low, high]`` of the all-rows KS D when only its bounds were computed
+    (``--ks approximate`` on an engine that counts buckets); ``ks_statistic`` is then null."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class MeanTest(Record):
 
     value: str
     welch: WelchResult
-    mann_whitney: MannWhitneyResult
+    mann_whitney: MannWhitneyResult | None
+    """None when the engine handed only the units' moments (ranks need the values)."""
 
 
 @dataclass(frozen=True)

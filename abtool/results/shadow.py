@@ -153,6 +153,8 @@ class ShadowStats(Record):
     (``--timeout-ms``, ``--timeout-error``). ``psi`` is the population stability index of the
     shadow's predictions against the primary's (``psi_reading`` its usual reading),
     ``shift_measure`` the distance the distribution_shift check gates on.
+    With ``--ks approximate``, ``ks_bounds`` ([low, high]) may stand for the KS D (then
+    ``ks_statistic`` and ``ks_pvalue`` are null) when they decide the check.
     ``excluded_values`` (present when any) counts latency values left out of the quantiles by
     reason (null or NaN, infinite, negative); whole rows left out of the comparison are in
     ``excluded_reasons``.
@@ -166,8 +168,8 @@ class ShadowStats(Record):
     time_end: datetime | None
     duration_hours: float
     prediction_kind: str
-    ks_statistic: float
-    ks_pvalue: float
+    ks_statistic: float | None
+    ks_pvalue: float | None
     ks_method: str
     agreement_rate: float
     mean_abs_disagreement: float
@@ -192,3 +194,4 @@ class ShadowStats(Record):
     predictions: dict[str, PredictionSummary] | None = optional_key()
     histogram: Histogram | None = optional_key()
     labels: LabelCounts | None = optional_key()
+    ks_bounds: list[float] | None = optional_key()

@@ -177,6 +177,15 @@ def ks_2samp_sorted(a: NDArray[np.float64], b: NDArray[np.float64]) -> KSResult:
     return KSResult(d, ks_asymptotic_pvalue(d, n1, n2), "asymptotic", n1, n2, x)
 
 
+def ks_equal_sizes(statistic: float, n: int) -> KSResult:
+    """The KS test of two samples of ``n`` values each from their statistic D alone, as
+    :func:`ks_2samp_sorted` computes it for equal sizes: exact up to ``EXACT_MAX_N``
+    values (Hodges 1958), asymptotic beyond (scipy's ``kstwo``)."""
+    if 0 < n <= EXACT_MAX_N:
+        return KSResult(statistic, exact_pvalue_equal_sizes(n, statistic), "exact", n, n)
+    return KSResult(statistic, ks_asymptotic_pvalue(statistic, n, n), "asymptotic", n, n)
+
+
 def ks_asymptotic_pvalue(statistic: float, n1: int, n2: int) -> float:
     """Two-sided p-value as ``ks_2samp`` computes it for large samples.
 

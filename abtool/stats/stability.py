@@ -98,13 +98,41 @@ def psi_sorted(
         raise ValueError("both samples must be non-empty")
     if bins < 2:
         raise ValueError("bins must be at least 2")
+    edges, counts_reference, counts_actual = quantile_bin_counts(reference, actual, bins)
+    return psi_binned(edges, counts_reference, counts_actual, bins)
+
+
+def quantile_bin_counts(
+    reference: NDArray[np.float64], actual: NDArray[np.float64], bins: int
+) -> tuple[list[float], NDArray[np.int64], NDArray[np.int64]]:
+    """The PSI's bins: interior cuts at the reference's ``bins``-quantiles (ties merged), and
+    each ascending sample's count per bin."""
     cuts = [quantile_sorted(reference, k / bins) for k in range(1, bins)]
     edges = np.unique(np.asarray(cuts, dtype=np.float64))
-    shares = []
+    counts = []
     for sample in (reference, actual):
         # Sorted input: counts per bin are differences of insertion points at the edges.
         ends = np.append(np.searchsorted(sample, edges, side="right"), len(sample))
-        shares.append(np.diff(ends, prepend=0) / len(sample))
+        counts.append(np.diff(ends, prepend=0).astype(np.int64))
+    return [float(e) for e in edges], counts[0], counts[1]
+
+
+def psi_binned(
+    edges: Sequence[float],
+    reference: Sequence[int] | NDArray[np.int64],
+    actual: Sequence[int] | NDArray[np.int64],
+    bins: int,
+) -> StabilityIndex:
+    """PSI from counts per bin on the reference's quantile cuts ``edges`` (ties merged), as
+    :func:`psi_sorted` computes them; an engine that keeps the scores counts them itself.
+
+    Args:
+        edges: interior cut points (``len(edges) + 1`` bins; bin ``i`` holds
+            ``(edges[i-1], edges[i]]``).
+        reference, actual: values per bin of each sample.
+        bins: the quantile bins asked for (``bins``-quantiles), named in ``method``.
+    """
+    shares = [np.asarray(c, dtype=np.float64) / float(np.sum(c)) for c in (reference, actual)]
     psi = psi_from_shares(shares[0], shares[1])
     return StabilityIndex(
         psi=psi,

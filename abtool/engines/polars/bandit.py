@@ -205,6 +205,24 @@ def _first_pass(
         [frame.group_by(pl.col(columns.arm).cast(pl.String).alias("arm")).agg(aggregations)],
         name,
     )
+    return arms_of(by_arm, name, columns, schema.period is not None, request)
+
+
+def arms_of(
+    by_arm: pl.DataFrame,
+    name: str,
+    columns: BanditColumns,
+    has_period: bool,
+    request: BanditRequest,
+) -> tuple[int, tuple[str, ...], dict[str, int], dict[str, Any]]:
+    """Rows, arms, exclusions and the reward's kind and range from the per-arm counts of the
+    first pass (``arm``, ``rows``, ``missing_reward``, ``non_binary``, ``min``, ``max``,
+    ``no_period`` and, with a unit column, ``no_unit``); every engine's first pass gives
+    this table.
+
+    Raises:
+        InputError: no rows, a named arm absent, fewer than two arms, no reward value.
+    """
     rows = int(by_arm["rows"].sum()) if by_arm.height else 0
     if rows == 0:
         windowed = request.since is not None or request.until is not None
@@ -214,12 +232,13 @@ def _first_pass(
     arms = _resolve_arms(present, request.arms, name, columns.arm)
     chosen = by_arm.filter(pl.col("arm").is_in(list(arms)))
     excluded: dict[str, int] = {}
-    for row in by_arm.iter_rows(named=True):
+    # In the order of the values (nulls first), not the order a group-by returns them.
+    for row in by_arm.sort("arm", nulls_last=False).iter_rows(named=True):
         if row["arm"] is None:
             excluded[f"null {columns.arm}"] = int(row["rows"])
         elif row["arm"] not in arms:
             excluded[f"{columns.arm} = {row['arm']}"] = int(row["rows"])
-    period_name = columns.period if schema.period is not None else columns.time
+    period_name = columns.period if has_period else columns.time
     for key, label in (
         ("missing_reward", f"null {columns.reward}"),
         ("no_period", f"null {period_name}"),
@@ -284,6 +303,19 @@ def _cells(
         (y > 1).sum().alias("multi"),
     )
     (table,) = collect_each([query], name)
+    return period_cells(table, name, columns, schema.unit is not None, arms)
+
+
+def period_cells(
+    table: pl.DataFrame, name: str, columns: BanditColumns, has_unit: bool, arms: tuple[str, ...]
+) -> tuple[PeriodCells, int]:
+    """The cells from the per (period, arm) sums (columns ``PERIOD``, ``ARM``, ``pulls``,
+    ``sum_x`` ... ``sum_xy``, ``multi``); every engine's cell query gives this table, its
+    periods as the Python values they are labelled by.
+
+    Raises:
+        InputError: no cell at all.
+    """
     if table.height == 0:
         raise InputError(
             f"{name}: no row of the analysed arms has a '{columns.reward}' value and a period"
@@ -304,7 +336,7 @@ def _cells(
         pulls=arrays.pop("pulls").astype(np.int64),
         **arrays,
     )
-    return cells, int(table["multi"].sum()) if schema.unit is not None else 0
+    return cells, int(table["multi"].sum()) if has_unit else 0
 
 
 def _label(value: Any) -> str:

@@ -169,7 +169,8 @@ def replay_events(
     rows: int,
     request: BanditRequest,
 ) -> ReplayEvents:
-    """The rows with a reward in time order: arm index, reward, propensity, contexts.
+    """The rows with a reward in time order (ties by arm index, reward, propensity, then
+    contexts): arm index, reward, propensity, contexts.
 
     Raises:
         InputError: more rows than ``request.replay_max_events``, a context value missing, or
@@ -198,7 +199,9 @@ def replay_events(
     if has_propensity:
         exprs.append(pl.col(columns.propensity).cast(pl.Float64))
     exprs += [pl.col(c).cast(pl.Float64) for c in contexts]
-    ordered = frame.sort(columns.time, maintain_order=True)
+    # Rows of the same time in a stated order (every engine's): arm, reward, propensity,
+    # contexts; the order files are read in is no order at all on a cluster.
+    ordered = frame.sort([pl.col(columns.time), *exprs])
     values = owned_columns(ordered, exprs, name, rows)
     arm_values, rewards = values[0].astype(np.intp), values[1]
     propensities = values[2] if has_propensity else None

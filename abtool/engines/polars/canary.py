@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -48,6 +49,7 @@ from abtool.engines.polars.canary_units import (
 from abtool.engines.polars.canary_variants import (
     ROLES,
     TREATED,
+    approximate_ks,
     excluded_rows,
     is_role,
     resolve_variants,
@@ -93,22 +95,9 @@ def aggregate_canary(
         ids=[columns.unit, columns.request],
     )
     schema = _check_schema(source, columns, request)
-    needed = [columns.time, columns.unit, columns.variant, *request.metrics, *request.segments]
-    request_col = columns.request if columns.request in source.schema else None
-    needed += [request_col] if request_col is not None else []
-    optional_columns = (
-        (columns.prediction, schema.prediction),
-        (columns.latency, schema.latency),
-        (columns.error, schema.error),
-    )
-    needed += [col for col, dtype in optional_columns if dtype is not None]
-    own_rows_covariate = request.covariate if _covariate_on_experiment(request) else None
-    if own_rows_covariate is not None:
-        needed.append(own_rows_covariate)
+    needed, request_col = scanned_columns(columns, request, schema, set(source.schema))
     scanned = source.scan(needed)
-    since = request.since
-    if request.pre_until is not None:  # the experiment starts where the pre-period ends
-        since = request.pre_until if since is None else max(since, request.pre_until)
+    since = experiment_since(request)
     window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
@@ -220,6 +209,7 @@ def aggregate_canary(
         segments=segments,
         salt_mismatched_units=salt_mismatches(consistent, columns.unit, request),
         variant_note=first.note,
+        prediction_ks=approximate_ks(variants[0], variants[1], request),
         pre_period=pre_period,
         timeline=timeline,
         read_notes=read_notes(
@@ -233,6 +223,34 @@ def aggregate_canary(
 def _covariate_on_experiment(request: CanaryRequest) -> bool:
     """``--covariate`` without a pre-period: summed over the experiment's own rows."""
     return request.covariate is not None and request.pre_log is None and request.pre_until is None
+
+
+def scanned_columns(
+    columns: CanaryColumns, request: CanaryRequest, schema: _Schema, present: set[str]
+) -> tuple[list[str], str | None]:
+    """The columns canary-decide reads (on every engine), and the request id column (None:
+    not in the log)."""
+    needed = [columns.time, columns.unit, columns.variant, *request.metrics, *request.segments]
+    request_col = columns.request if columns.request in present else None
+    needed += [request_col] if request_col is not None else []
+    optional_columns = (
+        (columns.prediction, schema.prediction),
+        (columns.latency, schema.latency),
+        (columns.error, schema.error),
+    )
+    needed += [col for col, dtype in optional_columns if dtype is not None]
+    if _covariate_on_experiment(request):
+        assert request.covariate is not None
+        needed.append(request.covariate)
+    return needed, request_col
+
+
+def experiment_since(request: CanaryRequest) -> datetime | None:
+    """Where the experiment's rows start: ``--since``, or the end of the pre-period."""
+    since = request.since
+    if request.pre_until is not None:
+        since = request.pre_until if since is None else max(since, request.pre_until)
+    return since
 
 
 def _check_schema(source: LogSource, columns: CanaryColumns, request: CanaryRequest) -> _Schema:

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from abtool.aggregates.canary import VariantData
+from abtool.aggregates.canary import CanaryRequest, PredictionKS, VariantData
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.hygiene import (
     blank_non_finite,
@@ -26,6 +26,8 @@ from abtool.engines.polars.hygiene import (
 from abtool.engines.polars.schema import error_flag
 from abtool.engines.polars.source import owned_column, owned_columns
 from abtool.errors import InputError
+from abtool.stats.bucket_source import ArrayBucketSource
+from abtool.stats.bucketed import ks_bounds
 
 ROLES = ("control", "treatment")
 TREATED = "__treated"
@@ -136,7 +138,8 @@ def excluded_rows(
     by_variant: pl.DataFrame, chosen: tuple[str, str], columns: CanaryColumns
 ) -> dict[str, int]:
     excluded: dict[str, int] = {}
-    for row in by_variant.iter_rows(named=True):
+    # In the order of the values (nulls first), not the order a group-by returns them.
+    for row in by_variant.sort("variant", nulls_last=False).iter_rows(named=True):
         value, count, null_units = row["variant"], int(row["rows"]), int(row["null_units"])
         if value is None:
             excluded[f"null {columns.variant}"] = count
@@ -258,8 +261,10 @@ def _recent(
 ) -> NDArray[np.float64]:
     """The ``window`` eligible predictions with the latest times.
 
-    The cut-off time is found chunk by chunk (memory O(chunk + window), not O(rows)); rows at
-    exactly the cut-off are taken in log order until the window is full.
+    The cut-off time is found chunk by chunk (memory O(chunk + window), not O(rows)); of the
+    rows at exactly the cut-off, the largest predictions fill the window (the stated order
+    every engine uses: time, then prediction, both descending; the order files are read in is
+    no order on a cluster).
     """
     if int(np.count_nonzero(eligible)) <= window:
         return predictions[eligible].copy()
@@ -272,8 +277,8 @@ def _recent(
     cutoff = top.min()
     later = eligible & (stamps > cutoff)
     room = window - int(np.count_nonzero(later))
-    at_cutoff = np.flatnonzero(eligible & (stamps == cutoff))[:room]
-    return np.concatenate([predictions[later], predictions[at_cutoff]])
+    at_cutoff = np.sort(predictions[eligible & (stamps == cutoff)])[::-1][:room]
+    return np.concatenate([predictions[later], at_cutoff])
 
 
 def variant_data(
@@ -365,3 +370,16 @@ def variant_figures(
             "__predictions": predictions,
         }
     return figures_by_role, p99
+
+
+def approximate_ks(
+    control: VariantData, treatment: VariantData, request: CanaryRequest
+) -> PredictionKS | None:
+    """With ``--ks approximate``: the bounds of the all-rows KS D from one counting pass over
+    value buckets, as an engine that cannot sort reports them (None otherwise: the report
+    computes the exact D from the sorted predictions)."""
+    a, b = control.predictions_sorted, treatment.predictions_sorted
+    if request.ks != "approximate" or not (len(a) and len(b)):
+        return None
+    bounds = ks_bounds(ArrayBucketSource(a, b))
+    return PredictionKS(None, bounds.lower, bounds.upper)

@@ -1,12 +1,17 @@
 """Resolve the paths a user gives to Parquet files, and check them before any work.
 
-Files, globs and (hive-partitioned) directories; files and folders starting with ``_`` or
-``.`` (Spark's ``_SUCCESS``, ``.crc`` companions) are skipped. Only regular files are read
+Files, globs and (hive-partitioned) directories, on local disk or in object storage
+(``s3://bucket/prefix/``, listed by :mod:`abtool.storage`); files and folders starting with
+``_`` or ``.`` (Spark's ``_SUCCESS``, ``.crc`` companions) are skipped. Only regular files are read
 (a FIFO or device named ``*.parquet`` is refused before it is opened, so it cannot block),
 each file once however often it is named (``a.parquet ./a.parquet``, a file and its folder,
 a hard link), and every file must carry Parquet's magic bytes. The files' schemas are
 unified by :mod:`abtool.engines.polars.unify`; hive keys (``date=...`` folders) are read by
 :mod:`abtool.engines.polars.partitions`.
+
+An object in storage is named by its URL (a string; local files are ``Path``): it has no
+inode, so it is read once per URL, and its magic bytes are checked with ranged reads. Local
+paths and URLs cannot be mixed in one log (Polars reads a log with one set of credentials).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import glob
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
@@ -24,8 +30,13 @@ from abtool.engines.polars.partitions import hive_values
 from abtool.engines.polars.unify import unified_schema
 from abtool.errors import InputError, UsageError
 from abtool.outputs import record_input
+from abtool.storage import is_remote
 
 PARQUET_MAGIC = b"PAR1"
+_SCHEMA_THREADS = 8
+
+LogFile = Path | str
+"""A local file (``Path``) or an object's URL (``str``, e.g. ``s3://bucket/logs/x.parquet``)."""
 
 
 @dataclass(frozen=True)
@@ -38,25 +49,36 @@ class ResolvedFiles:
         file_schemas: each file's own schema.
         partitions: each file's hive keys and values (``{"date": "2025-04-29"}``).
         notes: what resolving took as given (a file named twice), for the report's warnings.
+        storage_options: credentials, region and endpoint for Polars' object-store reader
+            (None for local files).
     """
 
-    files: list[Path]
+    files: list[LogFile]
     schema: dict[str, pl.DataType]
     file_schemas: list[dict[str, pl.DataType]]
     partitions: list[dict[str, str | None]]
     notes: list[str]
+    storage_options: dict[str, str] | None = field(default=None, repr=False)
 
 
 def resolve_files(paths: Sequence[str | Path]) -> ResolvedFiles:
     """The Parquet files behind ``paths``, their schemas and hive keys.
 
     Raises:
-        UsageError: no path given.
+        UsageError: no path given, or local paths mixed with URLs.
         InputError: a path matches nothing, is not a regular file, is not Parquet, or files
-            disagree on a column's type (one line naming the file).
+            disagree on a column's type (one line naming the file); an object store refuses
+            (no bucket, no key, access denied, no credentials: one line naming the URL).
     """
     if not paths:
         raise UsageError("no log path given")
+    remote = [str(p) for p in paths if is_remote(p)]
+    if remote:
+        if len(remote) < len(paths):
+            raise UsageError(
+                f"{remote[0]}: local paths and object-store URLs cannot be read as one log"
+            )
+        return _resolve_remote(remote)
     found: list[Path] = []
     for raw in paths:
         found.extend(_expand(str(raw)))
@@ -66,7 +88,36 @@ def resolve_files(paths: Sequence[str | Path]) -> ResolvedFiles:
         _check_parquet(path)
     file_schemas = [_file_schema(path) for path in files]
     schema = unified_schema(files, file_schemas)
-    return ResolvedFiles(files, schema, file_schemas, [hive_values(p) for p in files], notes)
+    partitions = [hive_values(p) for p in files]
+    return ResolvedFiles(list(files), schema, file_schemas, partitions, notes)
+
+
+def _resolve_remote(urls: Sequence[str]) -> ResolvedFiles:
+    """Objects behind URLs: keys, prefixes (hive folders) and globs, each object once."""
+    from abtool import storage
+
+    found = [found for url in urls for found in storage.expand(url)]
+    named: dict[str, int] = {}
+    for url in found:
+        named[url] = named.get(url, 0) + 1
+    files = list(named)
+    notes = [
+        f"{url} was named {count} times (directly, by a prefix or a pattern): read once"
+        for url, count in named.items()
+        if count > 1
+    ]
+    storage.check_parquet(files)
+    options = storage.storage_options(files[0])
+    with ThreadPoolExecutor(max_workers=min(_SCHEMA_THREADS, len(files))) as pool:
+        file_schemas = list(pool.map(lambda url: _file_schema(url, options), files))
+    schema = unified_schema(files, file_schemas)
+    partitions = [hive_values(object_key(url)) for url in files]
+    return ResolvedFiles(list(files), schema, file_schemas, partitions, notes, options)
+
+
+def object_key(url: str) -> PurePosixPath:
+    """An object's key as a path (``s3://b/logs/date=x/p.parquet`` -> ``logs/date=x/p.parquet``)."""
+    return PurePosixPath(url.split("://", 1)[1].partition("/")[2])
 
 
 def _expand(raw: str) -> list[Path]:
@@ -156,19 +207,29 @@ def _check_parquet(path: Path) -> None:
         raise InputError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
 
 
-def _file_schema(path: Path) -> dict[str, pl.DataType]:
+def _file_schema(
+    path: LogFile, storage_options: dict[str, str] | None = None
+) -> dict[str, pl.DataType]:
     try:
         # glob=False: a file name may hold glob characters (read_parquet_schema expands them)
-        return dict(pl.scan_parquet(path, glob=False).collect_schema())
+        scan = pl.scan_parquet(path, glob=False, storage_options=storage_options)
+        return dict(scan.collect_schema())
     except BaseException as exc:  # polars raises several types (and panics) on bad footers
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
+        if isinstance(path, str):
+            from abtool.storage import read_error
+
+            raise read_error(path, exc) from None
         raise InputError(f"{path}: unreadable Parquet ({first_line(exc)})") from None
 
 
 def find_unreadable(
-    files: Sequence[Path], file_schemas: Sequence[dict[str, pl.DataType]], columns: Sequence[str]
-) -> tuple[Path, str] | None:
+    files: Sequence[LogFile],
+    file_schemas: Sequence[dict[str, pl.DataType]],
+    columns: Sequence[str],
+    storage_options: dict[str, str] | None = None,
+) -> tuple[LogFile, str] | None:
     """The first file whose ``columns`` cannot be decoded, with Polars' reason.
 
     Run only after a scan of several files failed, to name the culprit: each file is read on
@@ -177,7 +238,8 @@ def find_unreadable(
     for path, schema in zip(files, file_schemas, strict=True):
         present = [c for c in dict.fromkeys(columns) if c in schema] or list(schema)[:1]
         try:
-            pl.scan_parquet(path, glob=False).select(present).collect(engine="streaming")
+            scan = pl.scan_parquet(path, glob=False, storage_options=storage_options)
+            scan.select(present).collect(engine="streaming")
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise

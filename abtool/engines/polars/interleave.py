@@ -203,8 +203,15 @@ def _long(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, 
     return shown, checks
 
 
-def _nested(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    schema, name = source.schema, source.name
+def check_nested_schema(
+    schema: dict[str, pl.DataType], name: str, columns: InterleaveColumns
+) -> None:
+    """A nested log's columns: a session id, a list of {item, team} structs and a list of
+    clicked items of the items' type (on every engine: the schema is in Polars types).
+
+    Raises:
+        InputError: a column is missing or of the wrong shape.
+    """
     require_columns(
         schema,
         name,
@@ -237,6 +244,10 @@ def _nested(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame
             f"{name}: column '{columns.clicked_items}' holds {clicked_inner} but "
             f"'{columns.attribution}' items are {item_dtype}; they must be the same type"
         )
+
+
+def _nested(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    check_nested_schema(source.schema, source.name, columns)
     frame = source.scan([columns.session, columns.attribution, columns.clicked_items])
     attr = pl.col(columns.attribution)
     items = attr.list.eval(pl.element().struct.field(columns.item_field).cast(pl.String))

@@ -17,14 +17,15 @@ same on every engine:
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePath
 from urllib.parse import unquote
 
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
-def hive_values(path: Path) -> dict[str, str | None]:
-    """The hive keys and values of the folders on ``path`` (outermost first)."""
+def hive_values(path: PurePath) -> dict[str, str | None]:
+    """The hive keys and values of the folders on ``path`` (outermost first): a local path,
+    or an object's key as a ``PurePosixPath``."""
     values: dict[str, str | None] = {}
     for part in path.parent.parts:
         key, sep, value = part.partition("=")

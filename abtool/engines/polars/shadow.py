@@ -26,15 +26,11 @@ from abtool.engines.polars.hygiene import (
 )
 from abtool.engines.polars.resident import resident
 from abtool.engines.polars.schema import (
-    Kind,
     error_flag,
-    is_text,
     missing_value,
-    optional,
-    require,
-    require_columns,
 )
 from abtool.engines.polars.shadow_columns import latency_quantiles, sorted_valid_pair
+from abtool.engines.polars.shadow_schema import shadow_schema
 from abtool.engines.polars.shadow_segments import (
     label_queries,
     segment_query,
@@ -43,7 +39,6 @@ from abtool.engines.polars.shadow_segments import (
     with_label_distances,
 )
 from abtool.engines.polars.shadow_timeline import (
-    MAX_BUCKETS,
     bucket_codes,
     bucket_index,
     timeline_from,
@@ -54,30 +49,8 @@ from abtool.engines.polars.source import (
     collect_each,
     time_filter,
 )
-from abtool.errors import InputError, UsageError
+from abtool.errors import InputError
 from abtool.times import NO_BUCKETS
-
-
-def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> list[str]:
-    """Every string/categorical column that is not an id or one of the known columns."""
-    known = {
-        columns.time,
-        columns.primary,
-        columns.shadow,
-        columns.shadow_error,
-        columns.request,
-        *columns.id_columns,
-    }
-    return [
-        name
-        for name, dtype in schema.items()
-        if is_text(dtype) and name not in known and not _looks_like_id(name)
-    ]
-
-
-def _looks_like_id(name: str) -> bool:
-    lowered = name.lower()
-    return lowered == "id" or lowered.endswith(("_id", "_uuid", "_key"))
 
 
 def aggregate_shadow(
@@ -94,54 +67,13 @@ def aggregate_shadow(
             column.
     """
     source = prepared(source, time=columns.time, time_unit=request.time_unit, ids=[columns.request])
-    schema, name = source.schema, source.name
-    require_columns(
-        schema,
-        name,
-        {
-            columns.time: "--time-col",
-            columns.primary: "--primary-col",
-            columns.shadow: "--shadow-col",
-            **{segment: "--segment" for segment in request.segments or ()},
-        },
-    )
+    name = source.name
+    layout = shadow_schema(source.schema, name, source.partition_keys, columns, request)
     threshold = request.threshold
-    time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
-    primary_dtype = require(schema, name, columns.primary, Kind.LABEL, "--primary-col")
-    shadow_dtype = require(schema, name, columns.shadow, Kind.LABEL, "--shadow-col")
-    mode = "score" if primary_dtype.is_float() and shadow_dtype.is_float() else "label"
-    if mode == "label" and primary_dtype.is_float() != shadow_dtype.is_float():
-        raise InputError(
-            f"{name}: column '{columns.primary}' is {primary_dtype} but '{columns.shadow}' is "
-            f"{shadow_dtype}; both must be scores (float) or both class labels"
-        )
-    latency_dtypes = {
-        role: optional(schema, name, col, Kind.NUMBER)
-        for role, col in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
-    }
-    error_dtype = optional(schema, name, columns.shadow_error, Kind.BOOL_OR_TEXT)
-    segments = (
-        list(request.segments)
-        if request.segments is not None
-        else default_segments(
-            {k: v for k, v in schema.items() if k not in source.partition_keys}, columns
-        )
-    )
-    for segment in segments:
-        require(schema, name, segment, Kind.SEGMENT, "--segment")
-
-    needed = [columns.time, columns.primary, columns.shadow, *segments]
-    latency_cols = {
-        role: col
-        for role, col in (("primary", columns.primary_latency), ("shadow", columns.shadow_latency))
-        if latency_dtypes[role] is not None
-    }
-    needed += list(latency_cols.values())
-    if error_dtype is not None:
-        needed.append(columns.shadow_error)
-    request_col = columns.request if columns.request in schema else None
-    if request_col is not None:
-        needed.append(request_col)
+    mode, time_dtype, error_dtype = layout.mode, layout.time, layout.error
+    primary_dtype, shadow_dtype = layout.primary, layout.shadow
+    latency_cols, latency_dtypes = layout.latency_cols, layout.latency
+    segments, request_col, needed = layout.segments, layout.request, layout.needed
     timed_out = timeout_flag(
         columns.shadow_error if error_dtype is not None else None,
         error_dtype,
@@ -171,8 +103,7 @@ def aggregate_shadow(
     invalid, reason_counts = first_reason(reasons, "excl_")
     valid = ~invalid
     latency_checks = {
-        role: latency_reasons(col, latency_dtypes[role])  # type: ignore[arg-type]
-        for role, col in latency_cols.items()
+        role: latency_reasons(col, latency_dtypes[role]) for role, col in latency_cols.items()
     }
     p, s = pl.col(columns.primary), pl.col(columns.shadow)
     if mode == "score":
@@ -241,12 +172,6 @@ def aggregate_shadow(
         )
         if found is not None:
             timeline, indices = found
-            if len(indices) > MAX_BUCKETS:
-                raise UsageError(
-                    f"--bucket {request.bucket} cuts the log into {len(indices):,} buckets "
-                    f"(at most {MAX_BUCKETS:,}); use a wider --bucket, a shorter "
-                    "--since/--until window, or --bucket none"
-                )
             buckets = bucket_codes(index, indices[0], indices)
     errors = int(groups.get_column("errors").sum()) if error_dtype is not None else None
     timeouts = int(groups.get_column("timeouts").sum()) if timed_out is not None else None

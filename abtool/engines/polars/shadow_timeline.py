@@ -22,7 +22,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from abtool.aggregates.shadow import ShadowTimeline
-from abtool.errors import InputError
+from abtool.errors import InputError, UsageError
 
 BUCKET = "bucket"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -129,11 +129,20 @@ def timeline_from(
 
     Expects the columns ``bucket``, ``rows``, and where present ``errors`` and ``timeouts``;
     the per-bucket p99 latencies are filled in later, from the latency columns.
+
+    Raises:
+        UsageError: more than ``MAX_BUCKETS`` buckets hold rows.
     """
     timed = groups.filter(pl.col(BUCKET).is_not_null()).sort(BUCKET)
     if timed.height == 0:
         return None
     indices = [int(i) for i in timed.get_column(BUCKET).to_list()]
+    if len(indices) > MAX_BUCKETS:
+        raise UsageError(
+            f"--bucket {bucket} cuts the log into {len(indices):,} buckets "
+            f"(at most {MAX_BUCKETS:,}); use a wider --bucket, a shorter "
+            "--since/--until window, or --bucket none"
+        )
     # In UTC whatever the column's zone (a naive time is UTC), as canary-decide's buckets.
     starts = [EPOCH + timedelta(seconds=i * width_seconds) for i in indices]
 

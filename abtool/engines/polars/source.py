@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from abtool.engines.polars.files import find_unreadable, first_line, resolve_files
+from abtool.engines.polars.files import LogFile, find_unreadable, first_line, resolve_files
 from abtool.engines.polars.partitions import partition_keys
 from abtool.engines.polars.unify import cast_to
 from abtool.errors import InputError
@@ -59,10 +59,11 @@ class LogSource:
             derived transform (what each file's column is cast to).
         derived: columns read through a transform, applied after the scan.
         notes: what reading took as given, worded for the report's warnings.
+        storage_options: credentials and endpoint of files in object storage (None: local).
     """
 
     paths: tuple[str, ...]
-    files: tuple[Path, ...]
+    files: tuple[LogFile, ...]
     schema: dict[str, pl.DataType]
     frame: pl.LazyFrame | None = None
     file_schemas: tuple[dict[str, pl.DataType], ...] = ()
@@ -70,6 +71,7 @@ class LogSource:
     read_types: dict[str, pl.DataType] = field(default_factory=dict)
     derived: tuple[Derived, ...] = ()
     notes: tuple[str, ...] = ()
+    storage_options: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -125,7 +127,11 @@ class LogSource:
         )
         if uniform or not self.file_schemas:
             frame = pl.scan_parquet(
-                files, hive_partitioning=False, missing_columns="raise", glob=False
+                files,
+                hive_partitioning=False,
+                missing_columns="raise",
+                glob=False,
+                storage_options=self.storage_options,
             )
             return frame.select([pl.col(c) for c in wanted])
         # Files differ (a unified type, a hive key): each is read with its own casts.
@@ -145,16 +151,20 @@ class LogSource:
                         f for f, s in zip(self.files, self.file_schemas, strict=True) if column in s
                     )
                     raise InputError(f"{path}: missing column '{column}' (present in {other})")
-            parts.append(
-                pl.scan_parquet(str(path), hive_partitioning=False, glob=False).select(exprs)
+            scan = pl.scan_parquet(
+                str(path),
+                hive_partitioning=False,
+                glob=False,
+                storage_options=self.storage_options,
             )
+            parts.append(scan.select(exprs))
         return pl.concat(parts, how="vertical")
 
-    def culprit(self, columns: Sequence[str]) -> tuple[Path, str] | None:
+    def culprit(self, columns: Sequence[str]) -> tuple[LogFile, str] | None:
         """After a failed read of several files: the first file that cannot be decoded."""
         if len(self.files) < 2:
             return None
-        return find_unreadable(self.files, self.file_schemas, columns)
+        return find_unreadable(self.files, self.file_schemas, columns, self.storage_options)
 
 
 def open_files(paths: Sequence[str | Path]) -> LogSource:
@@ -179,6 +189,7 @@ def open_files(paths: Sequence[str | Path]) -> LogSource:
         partitions=tuple(found.partitions),
         read_types=dict(schema),
         notes=tuple(found.notes),
+        storage_options=found.storage_options,
     )
     return normalized(source)
 

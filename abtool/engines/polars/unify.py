@@ -27,21 +27,21 @@ _INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt
 
 
 def unified_schema(
-    files: Sequence[Path], file_schemas: Sequence[dict[str, pl.DataType]]
+    files: Sequence[Path | str], file_schemas: Sequence[dict[str, pl.DataType]]
 ) -> dict[str, pl.DataType]:
     """The type each column is read as across ``files``.
 
     Raises:
         InputError: two files hold a column in types that cannot be unified.
     """
-    seen: dict[str, list[tuple[Path, pl.DataType]]] = {}
+    seen: dict[str, list[tuple[Path | str, pl.DataType]]] = {}
     for path, file_schema in zip(files, file_schemas, strict=True):
         for column, dtype in file_schema.items():
             seen.setdefault(column, []).append((path, dtype))
     return {column: _unify(column, found) for column, found in seen.items()}
 
 
-def _unify(column: str, found: list[tuple[Path, pl.DataType]]) -> pl.DataType:
+def _unify(column: str, found: list[tuple[Path | str, pl.DataType]]) -> pl.DataType:
     kinds = {dtype for _, dtype in found if dtype != pl.Null}
     if not kinds:
         return pl.Null()
