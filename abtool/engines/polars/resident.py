@@ -24,7 +24,7 @@ from abtool.engines.polars.source import READ_ERRORS, LogSource, UnreadableLog
 
 RESIDENT_BUDGET_BYTES = 640 * 2**20
 """Largest size of the needed columns held in memory (640 MiB: about 10M rows of a canary
-or shadow log's columns). A 50M-row log is scanned per pass and stays under 1.5 GB."""
+or shadow log's columns). A 50M-row log is over it: scanned per pass, its peak unchanged."""
 
 RESIDENT_MIN_ROWS = 1_000_000
 """Logs with fewer rows are scanned per pass (see above)."""
