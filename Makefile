@@ -47,8 +47,8 @@ bench: $(STAMP)
 
 # Adds the Spark engine (local[2]) at 10M and 50M rows, one run each (it takes a while).
 bench-large: $(STAMP)
-	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000 --write-results \
-		--spark-rows 10000000 50000000 --spark-repeat 1
+	$(BIN)/python -m benchmarks.run --rows 1000000 10000000 50000000 100000000 \
+		--peers-up-to 50000000 --write-results --spark-rows 10000000 50000000 --spark-repeat 1
 
 # The wheel and sdist, built in an isolated environment: `pip install dist/*.whl` anywhere.
 DIST ?= dist

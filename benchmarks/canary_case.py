@@ -1,8 +1,14 @@
 """The canary-decide benchmark case: a large canary log, the commands to time, the agreement check.
 
 ``benchmarks.run`` times ``abtool_argv(path)`` against ``baseline_argv(path)`` (the pandas +
-scipy script in :mod:`benchmarks.baseline_canary`) and a pyarrow read of ``CANARY_COLUMNS``, then
-calls :func:`compare_canary` on the two JSON outputs.
+scipy script in :mod:`benchmarks.baseline_canary`), ``teatasting_argv(path)`` (the primary metric
+with tea-tasting, :mod:`benchmarks.teatasting_canary`) and a pyarrow read of ``CANARY_COLUMNS``,
+then calls :func:`compare_canary` and :func:`compare_teatasting` on the JSON outputs.
+
+Two logs: :func:`canary_log` (``rows / 10`` users with integer ids) and
+:func:`canary_log_string_ids` (a fixed 1,000,000 users with string ids such as
+``u000123456``, so about one request per user at 1M rows and ten at 10M: the unit table as
+large as it gets and a string key to hash).
 
     python -m benchmarks.canary_case --rows 1000000 10000000   # generate (cached) logs
 """
@@ -23,8 +29,10 @@ DATA = Path(__file__).resolve().parent / "data"
 REQUESTS_PER_USER = 10.0
 STAGE = 20
 METRIC = "clicked"
-# The columns canary-decide reads for `--metric clicked` (the floor reads the same).
-CANARY_COLUMNS = "ts,user_id,model_variant,clicked,prediction,latency_ms,error"
+STRING_ID_USERS = 1_000_000
+# The columns canary-decide reads for `--metric clicked` (the floor reads the same): request_id
+# too, which it reads to drop identical copies of a request.
+CANARY_COLUMNS = "ts,user_id,model_variant,clicked,prediction,latency_ms,error,request_id"
 
 
 def canary_spec(rows: int) -> CanarySpec:
@@ -58,8 +66,42 @@ def canary_log(rows: int) -> Path:
     return path
 
 
+def canary_log_string_ids(rows: int) -> Path:
+    """About ``rows`` requests from 1,000,000 users whose ids are strings, generated once."""
+    path = DATA / f"canary_string_ids_{rows}.parquet"
+    if not path.exists():
+        from dataclasses import replace
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from abtool.simulate.canary import canary_chunks
+        from abtool.simulate.writer import write_chunks
+
+        spec = replace(
+            canary_spec(rows),
+            users=STRING_ID_USERS,
+            requests_per_user=max(1.0, rows / STRING_ID_USERS),
+        )
+
+        def with_string_ids(table: pa.Table) -> pa.Table:
+            digits = pc.utf8_lpad(pc.cast(table["user_id"], pa.string()), 9, "0")
+            ids = pc.binary_join_element_wise("u", digits, "")
+            return table.set_column(table.schema.get_field_index("user_id"), "user_id", ids)
+
+        tmp = path.with_suffix(".tmp")
+        write_chunks((with_string_ids(t) for t in canary_chunks(spec)), tmp)
+        tmp.rename(path)
+    return path
+
+
 def abtool_argv(path: Path) -> list[str]:
-    """``abtool canary-decide`` on the log, JSON out (run as ``python -m abtool``)."""
+    """``abtool canary-decide`` on the log, JSON out (run as ``python -m abtool``).
+
+    ``--inference fixed``: the baseline and tea-tasting compute the z-test of one planned
+    look, so abtool is asked for the same (its default is a confidence sequence). Every
+    check is still computed.
+    """
     return [
         sys.executable,
         "-m",
@@ -70,6 +112,8 @@ def abtool_argv(path: Path) -> list[str]:
         METRIC,
         "--stage",
         str(STAGE),
+        "--inference",
+        "fixed",
         "--format",
         "json",
     ]
@@ -78,6 +122,11 @@ def abtool_argv(path: Path) -> list[str]:
 def baseline_argv(path: Path) -> list[str]:
     """The pandas + scipy baseline on the log."""
     return [sys.executable, "-m", "benchmarks.baseline_canary", str(path), METRIC, str(STAGE)]
+
+
+def teatasting_argv(path: Path) -> list[str]:
+    """tea-tasting's delta method on a Polars per-user aggregation (primary metric only)."""
+    return [sys.executable, "-m", "benchmarks.teatasting_canary", str(path), METRIC]
 
 
 def _close(a: float | None, b: float | None, rel: float) -> bool:
@@ -131,12 +180,28 @@ def compare_canary(abtool_json: dict[str, Any], baseline_json: dict[str, Any]) -
     return problems
 
 
+def compare_teatasting(abtool_json: dict[str, Any], peer_json: dict[str, Any]) -> list[str]:
+    """Differences between abtool's primary metric and tea-tasting's (empty: they agree).
+
+    tea-tasting's relative interval is taken on the log scale, abtool's by the delta method
+    on the ratio, so only the relative lift itself is compared.
+    """
+    metric = abtool_json["stats"]["metric"]
+    keys = ("control_mean", "treatment_mean", "lift_abs", "ci_low", "ci_high", "lift_rel", "pvalue")
+    return [
+        f"metric {key}: {metric[key]} != {peer_json[key]}"
+        for key in keys
+        if not _close(metric[key], peer_json[key], 1e-7)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     args = parser.parse_args()
     for rows in args.rows:
         print(canary_log(rows))
+        print(canary_log_string_ids(rows))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""Time abtool against the pandas + scipy baseline and a bare pyarrow read, as whole processes.
+"""Time abtool against its peers and a bare pyarrow read, as whole processes.
 
 Each command runs ``--repeat`` times as a child process; wall time, CPU time (user + system)
 and peak RSS (from ``wait4``'s rusage, so exactly that child's) are recorded and the medians
 reported. Linux counts the parent's resident memory at fork time in a child's peak RSS, so
 this runner never imports numpy, Polars or pyarrow itself (logs are generated in a child).
-The runner also checks that abtool and the baseline computed the same figures, and stops if
-they do not.
+The peers are the pandas + scipy baseline (every command) and tea-tasting (canary-decide's
+primary metric). The runner checks that abtool and each peer computed the same figures, and
+stops if they do not. Each row also gives its wall time over the pyarrow read's (the floor).
 
 At the sizes of ``--spark-rows``, abtool also runs with ``--engine spark --spark-master
 local[2]`` (``--spark-repeat`` times): its JVM is a grandchild the driver does not reap, so
@@ -14,6 +15,7 @@ the whole process tree (driver + JVM, every 0.1 s); its JSON must equal the Pola
 (sums to 1e-9, order statistics and counts exactly: ``tests/json_compare.py``).
 
     python -m benchmarks.run --rows 1000000 10000000 [--repeat 3] [--write-results]
+        [--peers-up-to 50000000]
         [--spark-rows 10000000 50000000] [--spark-repeat 1]
 """
 
@@ -41,33 +43,56 @@ PY = sys.executable
 
 
 @dataclass(frozen=True)
+class Peer:
+    """A tool timed beside abtool, and the check that it computed the same figures."""
+
+    name: str
+    argv: Callable[[Path], list[str]]
+    compare: Callable[[dict[str, Any], dict[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
 class Case:
-    """One command to benchmark: its log, the two competing commands and the agreement check."""
+    """One command to benchmark: its log, abtool's command, the peers and the floor's columns."""
 
     command: str
     log: Callable[[int], Path]
     abtool_argv: Callable[[Path], list[str]]
-    baseline_argv: Callable[[Path], list[str]]
+    peers: tuple[Peer, ...]
     columns: str
-    compare: Callable[[dict[str, Any], dict[str, Any]], list[str]]
 
 
+BASELINE = "pandas + scipy baseline"
+FLOOR = "pyarrow read (floor)"
+_CANARY_PEERS = (
+    Peer(BASELINE, canary_case.baseline_argv, canary_case.compare_canary),
+    Peer(
+        "tea-tasting (primary metric)",
+        canary_case.teatasting_argv,
+        canary_case.compare_teatasting,
+    ),
+)
 CASES = (
     Case(
         "shadow-report",
         shadow_case.shadow_log,
         shadow_case.abtool_argv,
-        shadow_case.baseline_argv,
+        (Peer(BASELINE, shadow_case.baseline_argv, shadow_case.compare_shadow),),
         shadow_case.SHADOW_COLUMNS,
-        shadow_case.compare_shadow,
     ),
     Case(
         "canary-decide",
         canary_case.canary_log,
         canary_case.abtool_argv,
-        canary_case.baseline_argv,
+        _CANARY_PEERS,
         canary_case.CANARY_COLUMNS,
-        canary_case.compare_canary,
+    ),
+    Case(
+        "canary-decide, 1M string ids",
+        canary_case.canary_log_string_ids,
+        canary_case.abtool_argv,
+        _CANARY_PEERS,
+        canary_case.CANARY_COLUMNS,
     ),
 )
 
@@ -180,15 +205,19 @@ def measure(argv: list[str], repeat: int) -> Timing:
 SPARK_TOOL = "abtool --engine spark (local[2])"
 
 
-def bench(case: Case, rows: int, repeat: int, spark_repeat: int = 0) -> list[dict[str, Any]]:
-    """Time abtool, the baseline and the pyarrow floor on one log; check they agree. With
-    ``spark_repeat``, also abtool on the Spark engine (its JSON checked against abtool's)."""
+def bench(
+    case: Case, rows: int, repeat: int, with_peers: bool = True, spark_repeat: int = 0
+) -> list[dict[str, Any]]:
+    """Time abtool, its peers and the pyarrow floor on one log; check they agree. Without
+    ``with_peers``, only abtool and the floor. With ``spark_repeat``, also abtool on the
+    Spark engine (its JSON checked against abtool's)."""
     path = generate(case, rows)
     size_mb = path.stat().st_size / 1e6
+    peers = case.peers if with_peers else ()
     commands = {
         "abtool": case.abtool_argv(path),
-        "pandas + scipy baseline": case.baseline_argv(path),
-        "pyarrow read (floor)": [PY, "-m", "benchmarks.read_pyarrow", str(path), case.columns],
+        **{peer.name: peer.argv(path) for peer in peers},
+        FLOOR: [PY, "-m", "benchmarks.read_pyarrow", str(path), case.columns],
     }
     # Interleave the tools run by run, so background load hits them alike.
     runs: dict[str, list[Timing]] = {name: [] for name in commands}
@@ -204,14 +233,13 @@ def bench(case: Case, rows: int, repeat: int, spark_repeat: int = 0) -> list[dic
         )
         for name, timings in runs.items()
     }
-    problems = case.compare(
-        json.loads(results["abtool"].stdout),
-        json.loads(results["pandas + scipy baseline"].stdout),
-    )
-    if problems:
-        raise SystemExit(
-            f"{case.command}: abtool and the baseline disagree:\n  " + "\n  ".join(problems)
-        )
+    ours_json = json.loads(results["abtool"].stdout)
+    for peer in peers:
+        problems = peer.compare(ours_json, json.loads(results[peer.name].stdout))
+        if problems:
+            raise SystemExit(
+                f"{case.command}: abtool and {peer.name} disagree:\n  " + "\n  ".join(problems)
+            )
     if spark_repeat:
         argv = [*case.abtool_argv(path), "--engine", "spark", "--spark-master", "local[2]"]
         runs[SPARK_TOOL] = [run_tree(argv) for _ in range(spark_repeat)]
@@ -233,7 +261,7 @@ def bench(case: Case, rows: int, repeat: int, spark_repeat: int = 0) -> list[dic
                 f"{case.command}: the Spark and Polars engines disagree:\n  "
                 + "\n  ".join(differences[:20])
             )
-    ours = results["abtool"].wall_s
+    ours, floor = results["abtool"].wall_s, results[FLOOR].wall_s
     return [
         {
             "command": case.command,
@@ -244,6 +272,7 @@ def bench(case: Case, rows: int, repeat: int, spark_repeat: int = 0) -> list[dic
             "cpu_s": timing.cpu_s,
             "peak_rss_mb": timing.peak_rss_mb,
             "vs_abtool": timing.wall_s / ours,
+            "vs_floor": timing.wall_s / floor,
         }
         for name, timing in results.items()
     ]
@@ -286,14 +315,15 @@ def machine() -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| command | rows | Parquet MB | tool | wall s | CPU s | peak RSS MB | wall vs abtool |",
-        "|---|---:|---:|---|---:|---:|---:|---:|",
+        "| command | rows | Parquet MB | tool | wall s | CPU s | peak RSS MB | wall vs abtool "
+        "| wall vs floor |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['command']} | {r['rows']:,} | {r['parquet_mb']:.0f} | {r['tool']} | "
             f"{r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | "
-            f"{r['vs_abtool']:.2f}x |"
+            f"{r['vs_abtool']:.2f}x | {r['vs_floor']:.2f}x |"
         )
     return "\n".join(lines)
 
@@ -305,6 +335,13 @@ def main() -> None:
     parser.add_argument("--command", choices=[c.command for c in CASES], action="append")
     parser.add_argument("--write-results", action="store_true", help="Rewrite RESULTS.md.")
     parser.add_argument(
+        "--peers-up-to",
+        type=int,
+        default=None,
+        help="Above this many rows time only abtool and the floor (the pandas baseline needs "
+        "about 12 GB at 50M rows).",
+    )
+    parser.add_argument(
         "--spark-rows", type=int, nargs="*", default=[], help="Also time --engine spark here."
     )
     parser.add_argument("--spark-repeat", type=int, default=1)
@@ -315,8 +352,9 @@ def main() -> None:
             continue
         for n in args.rows:
             print(f"{case.command} at {n:,} rows ...", file=sys.stderr, flush=True)
+            with_peers = args.peers_up_to is None or n <= args.peers_up_to
             spark = args.spark_repeat if n in args.spark_rows else 0
-            rows += bench(case, n, args.repeat, spark)
+            rows += bench(case, n, args.repeat, with_peers, spark)
     starts = "\n".join(
         f"- `{label}`: {t.wall_s:.3f} s wall, {t.peak_rss_mb:.0f} MB"
         for label, t in startup(args.repeat)
@@ -330,7 +368,7 @@ def main() -> None:
         )
     report = (
         f"Machine: {machine()}\n\nMedians of {args.repeat} runs (tools interleaved run by run); "
-        f"abtool and the baseline agreed on every checked figure.{spark_note}\n\n"
+        f"abtool and every peer agreed on every checked figure.{spark_note}\n\n"
         f"{table(rows)}\n\nStart-up:\n{starts}\n"
     )
     print(report)

@@ -14,10 +14,11 @@ from typing import Any
 
 from benchmarks.generate import shadow_log
 
-# The columns shadow-report reads on the benchmark log (the floor reads the same).
+# The columns shadow-report reads on the benchmark log (the floor reads the same): request_id
+# too, which it reads to drop identical copies of a request.
 SHADOW_COLUMNS = (
     "ts,primary_prediction,shadow_prediction,primary_latency_ms,shadow_latency_ms,"
-    "shadow_error,country,device"
+    "shadow_error,country,device,request_id"
 )
 __all__ = ["SHADOW_COLUMNS", "abtool_argv", "baseline_argv", "compare_shadow", "shadow_log"]
 

@@ -59,6 +59,7 @@ from abtool.engines.polars.canary_variants import (
 )
 from abtool.engines.polars.duplicates import drop_duplicate_requests
 from abtool.engines.polars.hygiene import prepared, read_notes, value_counts
+from abtool.engines.polars.resident import resident
 from abtool.engines.polars.schema import Kind, optional, require, require_columns
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
@@ -100,6 +101,7 @@ def aggregate_canary(
     window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
+    scanned = resident(scanned, source)  # every pass below reads the columns once
     scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
     dropped = duplicates.dropped if duplicates is not None else 0
     if dropped:

@@ -4,7 +4,7 @@ A row's bucket is ``floor(t / width) - origin`` on the time column's physical va
 for timestamps, naive ones taken as UTC; days for a date column), so buckets are whole UTC
 days or hours and need no per-row calendar arithmetic. Per bucket and variant come requests,
 errors (from the per-variant summary query, grouped by bucket too), the units first seen and the
-p99 latency (:func:`bucket_p99`, in numpy from the column the latency quantiles read anyway);
+p99 latency (:func:`role_latency_quantiles`, in numpy with the whole-log latency quantiles);
 for the primary metric, one entry per (unit, bucket) with
 the unit's sums in the bucket and through it (:func:`unit_bucket_table`), from which
 :mod:`abtool.stats.ratio_series` computes the per-bucket and the cumulative lift.
@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
 from abtool.aggregates.canary import Timeline, UnitBuckets, VariantBuckets
-from abtool.engines.polars.canary_variants import TREATED
+from abtool.engines.polars.canary_variants import ROLES, TREATED
 from abtool.engines.polars.hygiene import unusable_number
 from abtool.errors import UsageError
+from abtool.stats.descriptive import quantile_sorted
 
 BUCKET = "__bucket"
 AUTO_HOURS = 36  # auto: day buckets once the log spans this many hours, hour buckets below
@@ -129,27 +131,54 @@ def _running(values: NDArray[np.float64], start: NDArray[np.int64]) -> NDArray[n
     return np.asarray(total - (total - values)[start], dtype=np.float64)
 
 
-def bucket_p99(
-    latency: NDArray[np.float64], treated: NDArray[np.bool_], index: NDArray[np.int32], count: int
-) -> dict[str, list[float | None]]:
-    """p99 latency per bucket of each role (None where a bucket has no latency).
+def group_key(treated: str, bucket: str | None, count: int) -> pl.Expr:
+    """The group of each row for :func:`role_latency_quantiles`, a 16-bit integer: role, then
+    bucket (``count`` for a row without one); ``bucket`` None: one group per role."""
+    groups = count + 1 if bucket is not None else 1
+    key = pl.col(treated).cast(pl.Int16) * groups
+    if bucket is not None:
+        index = pl.col(bucket)
+        inside = index.is_not_null() & (index >= 0)
+        key = key + pl.when(inside).then(index).otherwise(count).cast(pl.Int16)
+    return key.cast(pl.Int16)
 
-    Rows are ordered by their group (bucket and role) with numpy's radix sort of the small
-    integer key, and each group's values are copied and selected on their own
-    (``numpy.quantile``, linear): the extra memory is the key and the order (10 bytes a row)
-    and one group.
+
+def role_latency_quantiles(
+    columns: list[NDArray[Any]], count: int | None
+) -> tuple[dict[str, dict[str, float]], dict[str, list[float | None]] | None]:
+    """p50 and p99 latency of each role and, with ``count`` buckets, each role's p99 per
+    bucket (None where a bucket has no latency).
+
+    ``columns`` are the latency (NaN where unusable) and its :func:`group_key`; the list is
+    emptied, so each array is freed as soon as it has been used. Rows are ordered by group
+    (each role's rows contiguous) with numpy's radix sort of the 16-bit key and gathered once;
+    each group is sorted in place (its p99), then each role's run of sorted groups is merged
+    by a stable sort (timsort merges sorted runs) for its p50 and p99. The quantiles are
+    :func:`~abtool.stats.descriptive.quantile_sorted` of the sorted values, equal to
+    ``numpy.quantile`` bit for bit. Memory: at most the latency, the key, the order and the
+    gathered copy (26 bytes a row).
     """
-    key = np.where(index >= 0, 2 * index.astype(np.int16) + treated, 2 * count).astype(np.int16)
+    latency, key = columns
+    columns.clear()
+    groups = count + 1 if count is not None else 1  # per role: the buckets and "no bucket"
+    key[np.isnan(latency)] = 2 * groups  # unusable latencies sort last and are left out
     order = np.argsort(key, kind="stable")  # radix sort for 16-bit keys: linear
-    sizes = np.bincount(key, minlength=2 * count + 1)
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    p99: dict[str, list[float | None]] = {"control": [], "treatment": []}
-    for k in range(2 * count):
-        values = latency[order[bounds[k] : bounds[k + 1]]]
-        values = values[~np.isnan(values)]
-        q = float(np.quantile(values, 0.99)) if len(values) else None
-        p99["treatment" if k % 2 else "control"].append(q)
-    return p99
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=2 * groups + 1))])
+    del key
+    grouped = latency[order]
+    del order, latency
+    by_bucket: dict[str, list[float | None]] = {"control": [], "treatment": []}
+    overall: dict[str, dict[str, float]] = {}
+    for r, role in enumerate(ROLES):
+        for g in range(r * groups, (r + 1) * groups):
+            part = grouped[bounds[g] : bounds[g + 1]]
+            part.sort()
+            if count is not None and g - r * groups < count:
+                by_bucket[role].append(quantile_sorted(part, 0.99) if len(part) else None)
+        values = grouped[bounds[r * groups] : bounds[(r + 1) * groups]]
+        values.sort(kind="stable")
+        overall[role] = {"p50": quantile_sorted(values, 0.50), "p99": quantile_sorted(values, 0.99)}
+    return overall, by_bucket if count is not None else None
 
 
 def variant_buckets(

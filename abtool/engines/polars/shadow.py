@@ -24,6 +24,7 @@ from abtool.engines.polars.hygiene import (
     prepared,
     read_notes,
 )
+from abtool.engines.polars.resident import resident
 from abtool.engines.polars.schema import (
     error_flag,
     missing_value,
@@ -86,6 +87,7 @@ def aggregate_shadow(
     window = time_filter(columns.time, time_dtype, request.since, request.until)
     if window is not None:
         frame = frame.filter(window)
+    frame = resident(frame, source)  # every pass below reads the columns once
     frame, duplicates = drop_duplicate_requests(frame, request_col, name)
 
     p_missing = missing_value(columns.primary, primary_dtype)
