@@ -2,7 +2,8 @@
 
 Named steps, each a lazy Polars pass on the streaming engine reading only the columns it needs:
 
-1. :func:`_check_schema` — every needed column exists with a usable type.
+1. :func:`~abtool.engines.polars.canary_schema.check_canary_schema` — every needed column
+   exists with a usable type.
 2. :func:`_first_pass` — rows and time range per variant value (to resolve control and
    treatment, and to choose the time buckets) and the largest values of each segment column.
 3. :func:`_second_pass` — per-variant counts and errors, one row per unit with the metric
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -37,6 +37,12 @@ from abtool.engines.polars.canary_buckets import (
     unit_bucket_table,
 )
 from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
+from abtool.engines.polars.canary_schema import (
+    CanarySchema,
+    check_canary_schema,
+    experiment_since,
+    scanned_columns,
+)
 from abtool.engines.polars.canary_units import (
     MIXED,
     metric_kinds,
@@ -60,23 +66,10 @@ from abtool.engines.polars.canary_variants import (
 from abtool.engines.polars.duplicates import drop_duplicate_requests
 from abtool.engines.polars.hygiene import prepared, read_notes, value_counts
 from abtool.engines.polars.resident import resident
-from abtool.engines.polars.schema import Kind, optional, require, require_columns
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
 Progress = Callable[[str], None] | None
-
-
-@dataclass(frozen=True)
-class _Schema:
-    """The dtypes of the columns a canary needs (None: an optional column is absent)."""
-
-    time: pl.DataType
-    metrics: dict[str, pl.DataType]
-    prediction: pl.DataType | None
-    latency: pl.DataType | None
-    error: pl.DataType | None
-    covariate: pl.DataType | None = None
 
 
 def aggregate_canary(
@@ -94,7 +87,7 @@ def aggregate_canary(
         time_unit=request.time_unit,
         ids=[columns.unit, columns.request],
     )
-    schema = _check_schema(source, columns, request)
+    schema = check_canary_schema(source.schema, source.name, columns, request)
     needed, request_col = scanned_columns(columns, request, schema, set(source.schema))
     scanned = source.scan(needed)
     since = experiment_since(request)
@@ -220,72 +213,6 @@ def aggregate_canary(
     )
 
 
-def _covariate_on_experiment(request: CanaryRequest) -> bool:
-    """``--covariate`` without a pre-period: summed over the experiment's own rows."""
-    return request.covariate is not None and request.pre_log is None and request.pre_until is None
-
-
-def scanned_columns(
-    columns: CanaryColumns, request: CanaryRequest, schema: _Schema, present: set[str]
-) -> tuple[list[str], str | None]:
-    """The columns canary-decide reads (on every engine), and the request id column (None:
-    not in the log)."""
-    needed = [columns.time, columns.unit, columns.variant, *request.metrics, *request.segments]
-    request_col = columns.request if columns.request in present else None
-    needed += [request_col] if request_col is not None else []
-    optional_columns = (
-        (columns.prediction, schema.prediction),
-        (columns.latency, schema.latency),
-        (columns.error, schema.error),
-    )
-    needed += [col for col, dtype in optional_columns if dtype is not None]
-    if _covariate_on_experiment(request):
-        assert request.covariate is not None
-        needed.append(request.covariate)
-    return needed, request_col
-
-
-def experiment_since(request: CanaryRequest) -> datetime | None:
-    """Where the experiment's rows start: ``--since``, or the end of the pre-period."""
-    since = request.since
-    if request.pre_until is not None:
-        since = request.pre_until if since is None else max(since, request.pre_until)
-    return since
-
-
-def _check_schema(source: LogSource, columns: CanaryColumns, request: CanaryRequest) -> _Schema:
-    schema, name = source.schema, source.name
-    require_columns(
-        schema,
-        name,
-        {
-            columns.time: "--time-col",
-            columns.unit: "--unit",
-            columns.variant: "--variant-col",
-            **{metric: "--metric" for metric in request.metrics},
-            **{segment: "--segment" for segment in request.segments},
-        },
-    )
-    time_dtype = require(schema, name, columns.time, Kind.TIME, "--time-col")
-    require(schema, name, columns.unit, Kind.KEY, "--unit")
-    require(schema, name, columns.variant, Kind.LABEL, "--variant-col")
-    metrics = {m: require(schema, name, m, Kind.NUMBER, "--metric") for m in request.metrics}
-    for segment in request.segments:
-        require(schema, name, segment, Kind.SEGMENT, "--segment")
-    covariate = None
-    if _covariate_on_experiment(request):
-        assert request.covariate is not None
-        covariate = require(schema, name, request.covariate, Kind.NUMBER, "--covariate")
-    return _Schema(
-        time=time_dtype,
-        metrics=metrics,
-        prediction=optional(schema, name, columns.prediction, Kind.NUMBER),
-        latency=optional(schema, name, columns.latency, Kind.NUMBER),
-        error=optional(schema, name, columns.error, Kind.BOOL_OR_TEXT),
-        covariate=covariate,
-    )
-
-
 @dataclass(frozen=True)
 class _FirstPass:
     """Rows, the chosen variants (and how), excluded rows, segment values, time range."""
@@ -370,7 +297,7 @@ def _second_pass(
     name: str,
     columns: CanaryColumns,
     request: CanaryRequest,
-    schema: _Schema,
+    schema: CanarySchema,
     top_values: dict[str, list[str]],
     bucketed: bool,
 ) -> _Passes:

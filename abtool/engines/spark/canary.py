@@ -31,13 +31,13 @@ from abtool.aggregates.canary import (
     CanaryRequest,
 )
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.canary import (
-    _check_schema,
-    _FirstPass,
+from abtool.engines.polars.canary import _FirstPass
+from abtool.engines.polars.canary_buckets import Buckets, choose_buckets
+from abtool.engines.polars.canary_schema import (
+    check_canary_schema,
     experiment_since,
     scanned_columns,
 )
-from abtool.engines.polars.canary_buckets import Buckets, choose_buckets
 from abtool.engines.polars.canary_units import (
     MIXED,
 )
@@ -89,7 +89,7 @@ def aggregate_canary(
     source = prepared(
         source, time=columns.time, time_unit=request.time_unit, ids=[columns.unit, columns.request]
     )
-    schema = _check_schema(source, columns, request)  # type: ignore[arg-type]
+    schema = check_canary_schema(source.schema, source.name, columns, request)
     needed, request_col = scanned_columns(columns, request, schema, set(source.schema))
     scanned = source.scan(needed)
     since = experiment_since(request)
