@@ -159,8 +159,15 @@ def _team_checks(team: pl.Expr, columns: InterleaveColumns) -> list[pl.Expr]:
     ]
 
 
-def _long(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    schema, name = source.schema, source.name
+def check_long_schema(
+    schema: dict[str, pl.DataType], name: str, columns: InterleaveColumns
+) -> None:
+    """A long log's columns: one row per shown item with its session, integer position, item,
+    team and click flag (on every engine: the schema is in Polars types).
+
+    Raises:
+        InputError: a column is missing or of the wrong type.
+    """
     hint = f"; nested logs instead need '{columns.attribution}' and '{columns.clicked_items}'"
     require_columns(
         schema,
@@ -182,6 +189,10 @@ def _long(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, 
     require(schema, name, columns.item, Kind.LABEL, "--item-col")
     require(schema, name, columns.team, Kind.LABEL, "--team-col")
     require(schema, name, columns.clicked, Kind.NUMBER, "--clicked-col")
+
+
+def _long(source: LogSource, columns: InterleaveColumns) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    check_long_schema(source.schema, source.name, columns)
     frame = source.scan(
         [columns.session, columns.position, columns.item, columns.team, columns.clicked]
     )

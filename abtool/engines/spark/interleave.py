@@ -24,10 +24,10 @@ from abtool.engines.polars.interleave import (
     LONG,
     NESTED,
     _validate,
+    check_long_schema,
     check_nested_schema,
     detect_format,
 )
-from abtool.engines.polars.schema import Kind, require, require_columns
 from abtool.engines.spark.prepare import prepared, read_notes
 from abtool.engines.spark.source import SparkSource, cached, col, collect_row, collect_rows
 from abtool.engines.spark.values import count_if
@@ -178,28 +178,7 @@ def _team_checks(team: Column, columns: InterleaveColumns) -> list[Column]:
 def _long(
     source: SparkSource, columns: InterleaveColumns, keep: Callable[[DataFrame], DataFrame]
 ) -> tuple[DataFrame, DataFrame]:
-    schema, name = source.schema, source.name
-    hint = f"; nested logs instead need '{columns.attribution}' and '{columns.clicked_items}'"
-    require_columns(
-        schema,
-        name,
-        {
-            columns.session: "--session-col" + hint,
-            columns.position: "--position-col",
-            columns.item: "--item-col",
-            columns.team: "--team-col",
-            columns.clicked: "--clicked-col",
-        },
-    )
-    require(schema, name, columns.session, Kind.LABEL, "--session-col" + hint)
-    position_dtype = require(schema, name, columns.position, Kind.NUMBER, "--position-col")
-    if not position_dtype.is_integer():
-        raise InputError(
-            f"{name}: column '{columns.position}' is {position_dtype}, expected an integer"
-        )
-    require(schema, name, columns.item, Kind.LABEL, "--item-col")
-    require(schema, name, columns.team, Kind.LABEL, "--team-col")
-    require(schema, name, columns.clicked, Kind.NUMBER, "--clicked-col")
+    check_long_schema(source.schema, source.name, columns)
     frame = keep(
         source.scan(
             [columns.session, columns.position, columns.item, columns.team, columns.clicked]
