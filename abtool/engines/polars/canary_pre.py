@@ -61,6 +61,28 @@ def _pre_source(source: LogSource, request: CanaryRequest, unit: str) -> tuple[L
     return source, f"rows before {request.pre_until.isoformat()}"
 
 
+def pre_period_columns(
+    schema: dict[str, pl.DataType],
+    name: str,
+    unit: str,
+    metrics: list[str],
+    request: CanaryRequest,
+) -> tuple[dict[str, pl.DataType | None], list[str], list[str]]:
+    """The pre-period's covariate type per metric (None: the column is absent there), the
+    metrics it adjusts and the columns to read (on every engine).
+
+    Raises:
+        InputError: the pre-period lacks the unit column or the ``--covariate`` column.
+    """
+    require(schema, name, unit, Kind.KEY, "--unit")
+    if request.covariate is not None:
+        require(schema, name, request.covariate, Kind.NUMBER, "--covariate")
+    dtypes = {m: optional(schema, name, covariate_column(m, request), Kind.NUMBER) for m in metrics}
+    adjusted = [m for m, dtype in dtypes.items() if dtype is not None]
+    columns = [unit] + [covariate_column(m, request) for m in adjusted]
+    return dtypes, adjusted, columns
+
+
 def pre_period_table(
     source: LogSource,
     unit: str,
@@ -77,14 +99,7 @@ def pre_period_table(
     """
     pre, described = _pre_source(source, request, unit)
     schema = pre.schema
-    require(schema, pre.name, unit, Kind.KEY, "--unit")
-    if request.covariate is not None:
-        require(schema, pre.name, request.covariate, Kind.NUMBER, "--covariate")
-    dtypes = {
-        m: optional(schema, pre.name, covariate_column(m, request), Kind.NUMBER) for m in metrics
-    }
-    adjusted = [m for m, dtype in dtypes.items() if dtype is not None]
-    columns = [unit] + [covariate_column(m, request) for m in adjusted]
+    dtypes, adjusted, columns = pre_period_columns(schema, pre.name, unit, metrics, request)
     frame = pre.scan(columns + ([time] if request.pre_log is None else []))
     if request.pre_log is None:
         window = time_filter(time, schema[time], request.since, request.pre_until)

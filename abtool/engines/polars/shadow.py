@@ -30,7 +30,7 @@ from abtool.engines.polars.schema import (
     missing_value,
 )
 from abtool.engines.polars.shadow_columns import latency_quantiles, sorted_valid_pair
-from abtool.engines.polars.shadow_schema import shadow_schema
+from abtool.engines.polars.shadow_schema import require_compared_rows, shadow_schema
 from abtool.engines.polars.shadow_segments import (
     label_queries,
     segment_query,
@@ -49,7 +49,6 @@ from abtool.engines.polars.source import (
     collect_each,
     time_filter,
 )
-from abtool.errors import InputError
 from abtool.times import NO_BUCKETS
 
 
@@ -135,16 +134,8 @@ def aggregate_shadow(
         progress(f"Scanning {len(source.files)} file(s)")
     (totals,) = collect_each([frame.select(aggregations)], name)
     summary = totals.row(0, named=True)
-    rows = int(summary["rows"])
-    if rows == 0:
-        window_text = " in the --since/--until window" if window is not None else ""
-        raise InputError(f"{name}: log has no rows{window_text}")
-    valid_rows = int(summary["valid_rows"])
-    if valid_rows == 0:
-        raise InputError(
-            f"{name}: no row has both '{columns.primary}' and '{columns.shadow}' "
-            f"(all {rows} rows are null, NaN or infinite in one of them)"
-        )
+    rows, valid_rows = int(summary["rows"]), int(summary["valid_rows"])
+    require_compared_rows(name, rows, valid_rows, columns, window is not None)
     excluded = named_counts(reasons, "excl_", summary)
     if duplicates is not None and duplicates.dropped:
         excluded[duplicates.excluded_reason] = duplicates.dropped

@@ -114,6 +114,24 @@ def shadow_schema(
     )
 
 
+def require_compared_rows(
+    name: str, rows: int, valid_rows: int, columns: ShadowColumns, windowed: bool
+) -> None:
+    """Refuse a log (or window) with no rows, or no row holding both predictions and a time.
+
+    Raises:
+        InputError: one line naming the log.
+    """
+    if rows == 0:
+        window_text = " in the --since/--until window" if windowed else ""
+        raise InputError(f"{name}: log has no rows{window_text}")
+    if valid_rows == 0:
+        raise InputError(
+            f"{name}: no row has both '{columns.primary}' and '{columns.shadow}' "
+            f"(all {rows} rows are null, NaN or infinite in one of them)"
+        )
+
+
 def default_segments(schema: dict[str, pl.DataType], columns: ShadowColumns) -> list[str]:
     """Every string/categorical column that is not an id or one of the known columns."""
     known = {

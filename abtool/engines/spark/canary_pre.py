@@ -15,8 +15,13 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from abtool.aggregates.canary import CanaryRequest, PrePeriod
-from abtool.engines.polars.canary_pre import covariate_column, pre_x, pre_y, with_covariates
-from abtool.engines.polars.schema import Kind, optional, require
+from abtool.engines.polars.canary_pre import (
+    covariate_column,
+    pre_period_columns,
+    pre_x,
+    pre_y,
+    with_covariates,
+)
 from abtool.engines.spark.prepare import prepared
 from abtool.engines.spark.source import SparkSource, col, collect_row, polars_frame
 from abtool.engines.spark.times import time_filter
@@ -64,15 +69,9 @@ def with_pre_period(
         progress("Reading the pre-period")
     pre, described = _pre_source(source, request, unit)
     schema = pre.schema
-    require(schema, pre.name, unit, Kind.KEY, "--unit")
-    if request.covariate is not None:
-        require(schema, pre.name, request.covariate, Kind.NUMBER, "--covariate")
-    metrics = list(request.metrics)
-    dtypes = {
-        m: optional(schema, pre.name, covariate_column(m, request), Kind.NUMBER) for m in metrics
-    }
-    adjusted = [m for m, dtype in dtypes.items() if dtype is not None]
-    columns = [unit] + [covariate_column(m, request) for m in adjusted]
+    dtypes, adjusted, columns = pre_period_columns(
+        schema, pre.name, unit, list(request.metrics), request
+    )
     frame = pre.scan(columns + ([time] if request.pre_log is None else []))
     if request.pre_log is None:
         window = time_filter(time, schema[time], request.since, request.pre_until)

@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 from abtool.aggregates.hygiene import ReadNotes
 from abtool.aggregates.shadow import ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
-from abtool.engines.polars.shadow_schema import shadow_schema
+from abtool.engines.polars.shadow_schema import require_compared_rows, shadow_schema
 from abtool.engines.polars.shadow_timeline import timeout_flag
 from abtool.engines.spark.duplicates import drop_duplicate_requests
 from abtool.engines.spark.prepare import prepared, read_notes
@@ -58,7 +58,6 @@ from abtool.engines.spark.values import (
     missing_value,
     named_counts,
 )
-from abtool.errors import InputError
 
 
 def aggregate_shadow(
@@ -210,16 +209,8 @@ def _reduced(
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
     summary = collect_row(frame.agg(*aggregations), name).asDict()
-    rows = int(summary["rows"])
-    if rows == 0:
-        window_text = " in the --since/--until window" if windowed else ""
-        raise InputError(f"{name}: log has no rows{window_text}")
-    valid_rows = int(summary["valid_rows"])
-    if valid_rows == 0:
-        raise InputError(
-            f"{name}: no row has both '{columns.primary}' and '{columns.shadow}' "
-            f"(all {rows} rows are null, NaN or infinite in one of them)"
-        )
+    rows, valid_rows = int(summary["rows"]), int(summary["valid_rows"])
+    require_compared_rows(name, rows, valid_rows, columns, windowed)
     excluded = named_counts(reasons, "excl_", summary)
     if duplicates is not None and duplicates.dropped:
         excluded[duplicates.excluded_reason] = duplicates.dropped
