@@ -8,11 +8,16 @@ Named steps, each a lazy Polars pass on the streaming engine reading only the co
    treatment, and to choose the time buckets) and the largest values of each segment column.
 3. :func:`_second_pass` — per-variant counts and errors, one row per unit with the metric
    sums (as many rows as units, not requests), per-segment unit tables, and the per-bucket
-   tables of :mod:`abtool.engines.polars.canary_buckets`.
+   counts of :mod:`abtool.engines.polars.canary_buckets`.
 4. The pre-period's per-unit covariate sums, when CUPED asks for them
    (:mod:`abtool.engines.polars.canary_pre`).
-5. :func:`~abtool.engines.polars.canary_variants.variant_figures` — each variant's latency
+5. With time buckets, the primary metric per (unit, bucket), reduced at once to the
+   timeline's moments (:func:`~abtool.engines.polars.canary_buckets.unit_bucket_moments`).
+6. :func:`~abtool.engines.polars.canary_variants.variant_figures` — each variant's latency
    quantiles (overall and per bucket), time range and predictions, read into numpy.
+
+Each table is dropped once reduced to numpy arrays or counts, before the next large one is
+built, so the peak is the largest single step rather than their sum.
 
 Only per-unit rows and the prediction columns leave Polars. Units logged under both variants
 are *inconsistent*: their rows stay in the per-variant health figures (a request served by a
@@ -32,9 +37,12 @@ from abtool.aggregates.canary import CanaryData, CanaryRequest, MetricData
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary_buckets import (
     BUCKET,
-    bucket_timeline,
+    UnitBucketKey,
     choose_buckets,
+    first_seen_units,
+    unit_bucket_moments,
     unit_bucket_table,
+    variant_timeline,
 )
 from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
 from abtool.engines.polars.canary_schema import (
@@ -121,22 +129,68 @@ def aggregate_canary(
     passes = _second_pass(
         frame, source.name, columns, request, schema, first.top_values, buckets is not None
     )
+    summary_rows, bucket_table, segment_tables = passes.summary, passes.buckets, passes.segments
     units = passes.units
+    del passes  # the unit table goes as soon as it has been reduced
     if units.height == 0:
         raise InputError(
             f"{source.name}: no row of variants '{names[0]}' or '{names[1]}' has a "
             f"'{columns.unit}' value (all null)"
         )
     inconsistent = units.filter(pl.col(MIXED))
+    inconsistent_ids = inconsistent.select(columns.unit).unique()
+    inconsistent_rows = int(inconsistent["rows"].sum()) if inconsistent.height else 0
     # Sorted by unit: group_by returns units in a varying order, and the order of the
     # per-unit arrays changes the last digits of the sums the statistics take.
     consistent = units.filter(~pl.col(MIXED)).sort(columns.unit)
     consistent, pre_period = with_pre_period(
         source, consistent, columns.unit, columns.time, request, first.rows, progress
     )
+    kinds = metric_kinds(units, schema.metrics)
+    key = None
+    if buckets is not None:
+        ids = units[columns.unit]
+        key = UnitBucketKey.fitting(ids.dtype, ids.min(), ids.max(), buckets.count)
+        del ids
+    del units
+    adjusted = set(pre_period.metrics) if pre_period is not None else set()
+    metrics = [
+        MetricData(
+            name=m,
+            binary=bool(kinds[f"{m}__binary"]),
+            missing_rows=int(kinds[f"{m}__missing"]),
+            control=unit_sums(consistent, "control", m, PRE if m in adjusted else None),
+            treatment=unit_sums(consistent, "treatment", m, PRE if m in adjusted else None),
+        )
+        for m in request.metrics
+    ]
+    primary = request.metrics[0] if request.metrics else None
+    segments = {
+        segment: segments_of(table, inconsistent_ids, columns.unit, primary or "")
+        for segment, table in zip(request.segments, segment_tables, strict=False)
+    }
+    del segment_tables
+    role_units = [consistent.filter(is_role(role)).height for role in ROLES]
+    salt_mismatched = salt_mismatches(consistent, columns.unit, request)
+    first_seen = first_seen_units(consistent) if buckets is not None else None
+    del consistent  # the tables and columns below are read without the unit table
+    primary_moments = None
+    if buckets is not None and primary is not None:
+        # After the unit table is gone: this group-by (an entry per unit and bucket) is the
+        # largest of canary-decide's, and its entries are reduced to moments at once.
+        primary_moments = unit_bucket_moments(
+            collect_each(
+                [unit_bucket_table(frame, columns.unit, primary, schema.metrics[primary], key)],
+                source.name,
+            ),
+            inconsistent_ids,
+            columns.unit,
+            buckets.count,
+            key,
+        )
     summary, p99 = variant_figures(
         scanned, frame, source.name, columns, schema.time, schema.prediction is not None,
-        schema.latency is not None, request.recent_window, names, passes.summary,
+        schema.latency is not None, request.recent_window, names, summary_rows,
         (BUCKET, buckets.count) if buckets is not None else None, progress,
     )  # fmt: skip
     unusable = value_counts(
@@ -152,31 +206,13 @@ def aggregate_canary(
         variant_data(
             name,
             summary[role],
-            consistent.filter(is_role(role)).height,
+            units_of_role,
             summary[role].pop("__predictions"),
             schema.latency is not None,
             schema.error is not None,
         )
-        for role, name in zip(ROLES, names, strict=True)
+        for role, name, units_of_role in zip(ROLES, names, role_units, strict=True)
     ]
-    kinds = metric_kinds(units, schema.metrics)
-    adjusted = set(pre_period.metrics) if pre_period is not None else set()
-    metrics = [
-        MetricData(
-            name=m,
-            binary=bool(kinds[f"{m}__binary"]),
-            missing_rows=int(kinds[f"{m}__missing"]),
-            control=unit_sums(consistent, "control", m, PRE if m in adjusted else None),
-            treatment=unit_sums(consistent, "treatment", m, PRE if m in adjusted else None),
-        )
-        for m in request.metrics
-    ]
-    primary = request.metrics[0] if request.metrics else None
-    inconsistent_ids = inconsistent.select(columns.unit).unique()
-    segments = {
-        segment: segments_of(table, inconsistent_ids, columns.unit, primary or "")
-        for segment, table in zip(request.segments, passes.segments, strict=False)
-    }
     times = [
         summary[role][key]
         for role in ROLES
@@ -184,11 +220,10 @@ def aggregate_canary(
         if summary[role][key] is not None
     ]
     timeline = None
-    if buckets is not None and passes.buckets is not None:
-        timeline = bucket_timeline(
-            buckets, passes.buckets, passes.unit_buckets, consistent, inconsistent_ids,
-            columns.unit, schema.error is not None, p99,
-        )  # fmt: skip
+    if buckets is not None and bucket_table is not None and first_seen is not None:
+        timeline = variant_timeline(
+            buckets, bucket_table, first_seen, primary_moments, schema.error is not None, p99
+        )
     return CanaryData(
         rows=first.rows + dropped,
         excluded={**first.excluded, **excluded_copies},
@@ -197,10 +232,10 @@ def aggregate_canary(
         control=variants[0],
         treatment=variants[1],
         inconsistent_units=inconsistent.height,
-        inconsistent_rows=int(inconsistent["rows"].sum()) if inconsistent.height else 0,
+        inconsistent_rows=inconsistent_rows,
         metrics=metrics,
         segments=segments,
-        salt_mismatched_units=salt_mismatches(consistent, columns.unit, request),
+        salt_mismatched_units=salt_mismatched,
         variant_note=first.note,
         prediction_ks=approximate_ks(variants[0], variants[1], request),
         pre_period=pre_period,
@@ -283,13 +318,12 @@ def _first_pass(
 
 @dataclass(frozen=True)
 class _Passes:
-    """The second pass: per-role summary, units, segments, and the per-bucket tables."""
+    """The second pass: per-role summary, units, segments, and the per-bucket counts."""
 
     summary: dict[str, dict[str, Any]]
     units: pl.DataFrame
     segments: list[pl.DataFrame]
     buckets: pl.DataFrame | None
-    unit_buckets: pl.DataFrame | None
 
 
 def _second_pass(
@@ -321,11 +355,8 @@ def _second_pass(
             segment_table(frame, columns, segment, top_values[segment], primary, schema.metrics)
             for segment in request.segments
         ]
-    if bucketed and primary is not None:
-        queries.append(unit_bucket_table(frame, columns.unit, primary, schema.metrics[primary]))
     summary_frame, units, *rest = collect_each(queries, name)
     segments = rest[: len(request.segments)] if primary is not None else []
-    tables = rest[len(segments) :]
     bucket_table = None
     if bucketed:
         bucket_table = summary_frame.filter(pl.col(BUCKET).is_not_null())
@@ -336,5 +367,4 @@ def _second_pass(
         units=units,
         segments=segments,
         buckets=bucket_table,
-        unit_buckets=tables[0] if bucketed and primary is not None else None,
     )
