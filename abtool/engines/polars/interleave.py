@@ -14,11 +14,12 @@ win/tie counts, per-team and per-position click counts and the validation counts
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import polars as pl
 
+from abtool.aggregates.hygiene import ReadNotes
 from abtool.aggregates.interleave import STEPS, InterleaveData, PositionRow, PreferenceStep
 from abtool.commands.interleave import InterleaveColumns
 from abtool.engines.polars.hygiene import prepared, read_notes
@@ -116,6 +117,33 @@ def aggregate_interleave(
     sessions = int(total_row["sessions"])
     if sessions == 0:
         raise InputError(f"{source.name}: log has no sessions with a shown item")
+    preference_steps = [
+        PreferenceStep(int(r["n"]), int(r["wins_a"]), int(r["wins_b"]))
+        for r in step_frame.iter_rows(named=True)
+    ]
+    return interleave_record(
+        log_format,
+        check_row,
+        total_row,
+        positions.iter_rows(named=True),
+        (excluded, assumed),
+        preference_steps,
+        read_notes(source),
+    )
+
+
+def interleave_record(
+    log_format: str,
+    check_row: Mapping[str, Any],
+    totals: Mapping[str, Any],
+    positions: Iterable[Mapping[str, Any]],
+    validated: tuple[dict[str, int], dict[str, int]],
+    steps: list[PreferenceStep],
+    notes: ReadNotes,
+) -> InterleaveData:
+    """The record from an engine's aggregates (on every engine): the checks row (``rows``),
+    the session totals, the per-position counts in position order, the exclusions and
+    assumptions of ``_validate``, and the cumulative steps."""
     rows = [
         PositionRow(
             int(r["position"]),
@@ -124,17 +152,18 @@ def aggregate_interleave(
             int(r["clicks_a"]),
             int(r["clicks_b"]),
         )
-        for r in positions.iter_rows(named=True)
+        for r in positions
     ]
+    excluded, assumed = validated
     return InterleaveData(
         log_format=log_format,
         rows=int(check_row["rows"]),
-        sessions=sessions,
-        wins_a=int(total_row["wins_a"]),
-        wins_b=int(total_row["wins_b"]),
-        ties=int(total_row["ties"]),
-        no_click_sessions=int(total_row["no_click_sessions"]),
-        unbalanced_sessions=int(total_row["unbalanced_sessions"]),
+        sessions=int(totals["sessions"]),
+        wins_a=int(totals["wins_a"]),
+        wins_b=int(totals["wins_b"]),
+        ties=int(totals["ties"]),
+        no_click_sessions=int(totals["no_click_sessions"]),
+        unbalanced_sessions=int(totals["unbalanced_sessions"]),
         shown_a=sum(r.shown_a for r in rows),
         shown_b=sum(r.shown_b for r in rows),
         clicks_a=sum(r.clicks_a for r in rows),
@@ -142,11 +171,8 @@ def aggregate_interleave(
         positions=rows,
         excluded=excluded,
         assumed=assumed,
-        steps=[
-            PreferenceStep(int(r["n"]), int(r["wins_a"]), int(r["wins_b"]))
-            for r in step_frame.iter_rows(named=True)
-        ],
-        read_notes=read_notes(source),
+        steps=steps,
+        read_notes=notes,
     )
 
 

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from abtool.aggregates.interleave import STEPS, InterleaveData, PositionRow, PreferenceStep
+from abtool.aggregates.interleave import STEPS, InterleaveData, PreferenceStep
 from abtool.commands.interleave import InterleaveColumns
 from abtool.engines.polars.interleave import (
     LONG,
@@ -27,6 +27,7 @@ from abtool.engines.polars.interleave import (
     check_long_schema,
     check_nested_schema,
     detect_format,
+    interleave_record,
 )
 from abtool.engines.spark.prepare import prepared, read_notes
 from abtool.engines.spark.source import SparkSource, cached, col, collect_row, collect_rows
@@ -107,34 +108,15 @@ def aggregate_interleave(
             count_if(clicked & is_a).alias("clicks_a"),
             count_if(clicked & is_b).alias("clicks_b"),
         )
-        rows = [
-            PositionRow(
-                int(r["position"]),
-                int(r["shown_a"]),
-                int(r["shown_b"]),
-                int(r["clicks_a"]),
-                int(r["clicks_b"]),
-            )
-            for r in sorted(collect_rows(by_position, source.name), key=_position_order)
-        ]
-        return InterleaveData(
-            log_format=log_format,
-            rows=int(check_row["rows"]),
-            sessions=sessions,
-            wins_a=int(totals["wins_a"]),
-            wins_b=int(totals["wins_b"]),
-            ties=int(totals["ties"]),
-            no_click_sessions=int(totals["no_click_sessions"]),
-            unbalanced_sessions=int(totals["unbalanced_sessions"]),
-            shown_a=sum(r.shown_a for r in rows),
-            shown_b=sum(r.shown_b for r in rows),
-            clicks_a=sum(r.clicks_a for r in rows),
-            clicks_b=sum(r.clicks_b for r in rows),
-            positions=rows,
-            excluded=excluded,
-            assumed=assumed,
-            steps=steps,
-            read_notes=read_notes(source),
+        positions = sorted(collect_rows(by_position, source.name), key=_position_order)
+        return interleave_record(
+            log_format,
+            check_row.asDict(),
+            totals.asDict(),
+            [r.asDict() for r in positions],
+            (excluded, assumed),
+            steps,
+            read_notes(source),
         )
 
 
