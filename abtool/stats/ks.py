@@ -1,8 +1,9 @@
 """Two-sample Kolmogorov-Smirnov test on sorted samples.
 
-The statistic is exact over all rows and computed by merging the two sorted samples, which
-is O(n) after sorting (numpy's stable sort is a timsort, so two concatenated sorted runs are
-merged, not re-sorted). Counts are kept as integers, so D has no rounding drift.
+The statistic is exact over all rows and computed from the two sorted samples cut into
+chunks of nearby values: in each, a binary search places one sample's values among the
+other's (the chunk stays in cache), and a cumulative count gives the reverse. Counts are
+kept as integers, so D has no rounding drift.
 
 The p-value follows ``scipy.stats.ks_2samp`` (two-sided, ``method='auto'``): the exact
 distribution when both samples have at most 10,000 values (scipy itself is called on such
@@ -20,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 EXACT_MAX_N = 10_000
-_CHUNK = 2_000_000
+_CHUNK = 16_384  # values of each sample per chunk: its binary searches stay in cache
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ def ks_statistic_sorted(
     Args:
         a: first sample, sorted ascending, no NaN.
         b: second sample, sorted ascending, no NaN.
-        workers: threads merging chunks side by side (numpy releases the GIL while it
-            sorts); default: one per CPU, at most four.
+        workers: threads working on chunks side by side (numpy releases the GIL while it
+            searches); default: one per CPU, at most four.
     """
     return ks_statistic_location_sorted(a, b, workers)[0]
 
@@ -78,12 +80,20 @@ def ks_statistic_location_sorted(
         raise ValueError("both samples must be non-empty")
     chunks = list(_chunk_bounds(a, b))
     workers = workers or min(4, os.cpu_count() or 1)
-    if workers == 1 or len(chunks) == 1:
-        found = [_chunk_max(a, b, bounds, n1, n2) for bounds in chunks]
+    workers = min(workers, len(chunks))
+    if workers == 1:
+        found = _chunks_max(a, b, chunks, n1, n2)
     else:
-        # Extra memory is O(workers * chunk), not O(n1 + n2).
+        # Each thread takes a run of neighbouring chunks (few hand-overs of the GIL); extra
+        # memory is O(workers * chunk), not O(n1 + n2).
+        cuts = [len(chunks) * k // workers for k in range(workers + 1)]
+        runs = [chunks[start:stop] for start, stop in itertools.pairwise(cuts)]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            found = list(pool.map(lambda bounds: _chunk_max(a, b, bounds, n1, n2), chunks))
+            found = [
+                item
+                for run in pool.map(lambda run: _chunks_max(a, b, run, n1, n2), runs)
+                for item in run
+            ]
     best, location = max(found, key=lambda item: item[0])  # the first chunk on ties
     return best / (n1 * n2), location
 
@@ -108,6 +118,16 @@ def _chunk_bounds(
         i, j = i_end, j_end
 
 
+def _chunks_max(
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    chunks: list[tuple[int, int, int, int]],
+    n1: int,
+    n2: int,
+) -> list[tuple[int, float]]:
+    return [_chunk_max(a, b, bounds, n1, n2) for bounds in chunks]
+
+
 def _chunk_max(
     a: NDArray[np.float64],
     b: NDArray[np.float64],
@@ -116,21 +136,58 @@ def _chunk_max(
     n2: int,
 ) -> tuple[int, float]:
     """max |count_a * n2 - count_b * n1| over the tie-group ends within one chunk, and the
-    first value where it is reached."""
+    first value where it is reached.
+
+    ECDFs are right-continuous, so the gap is evaluated after the last copy of each value.
+    One binary search places each of the chunk's ``b`` values among its ``a`` values; how
+    many ``b`` values lie at or below each ``a`` value then follows from a count per place
+    and a cumulative sum (no second search, no merge sort of the two).
+    """
     i0, i1, j0, j1 = bounds
-    values = np.concatenate([a[i0:i1], b[j0:j1]])
-    order = np.argsort(values, kind="stable")
-    taken_a = np.cumsum(order < i1 - i0, dtype=np.int64)
-    taken_b = np.arange(1, len(values) + 1, dtype=np.int64) - taken_a
-    merged = values[order]
-    del order, values
-    # ECDFs are right-continuous: evaluate only after the last copy of each value.
-    last_of_value = np.empty(len(merged), dtype=bool)
-    np.not_equal(merged[1:], merged[:-1], out=last_of_value[:-1])
-    last_of_value[-1] = True
-    diff = np.abs((taken_a[last_of_value] + i0) * n2 - (taken_b[last_of_value] + j0) * n1)
-    at = int(np.argmax(diff))
-    return int(diff[at]), float(merged[last_of_value][at])
+    x, y = a[i0:i1], b[j0:j1]
+    # Every a before the chunk is below every value in it, and every a after it above.
+    at_or_below = np.searchsorted(x, y, side="right")  # a values <= y[k], in the chunk
+    below = at_or_below
+    if len(x) and len(y):
+        previous = x[np.maximum(at_or_below - 1, 0)]
+        if bool(np.any((at_or_below > 0) & (previous == y))):  # values in both samples
+            below = np.searchsorted(x, y, side="left")
+    # b values <= x[i] are those whose value has fewer than i + 1 a values below it.
+    b_upto_x = np.cumsum(np.bincount(below, minlength=len(x) + 1)[: len(x)], dtype=np.int64)
+    best_a = _side_max(x, i0, b_upto_x + j0, n2, n1)
+    best_b = _side_max(y, j0, at_or_below.astype(np.int64) + i0, n1, n2)
+    # The smaller value first; at the same value (in both samples), b's copy is the last one
+    # of the merged order, as a stable merge of a then b would give.
+    if best_b[0] > best_a[0] or (best_b[0] == best_a[0] and best_b[1] <= best_a[1]):
+        return best_b
+    return best_a
+
+
+def _side_max(
+    values: NDArray[np.float64],
+    start: int,
+    other_counts: NDArray[np.int64],
+    weight: int,
+    other_weight: int,
+) -> tuple[int, float]:
+    """max |count * weight - other_count * other_weight| over the last copy of each of
+    ``values`` (count: values up to it, ``start`` of them before the chunk), and the first
+    value where it is reached; (-1, inf) for no values."""
+    if not len(values):
+        return -1, float("inf")
+    counts = np.arange(start + 1, start + 1 + len(values), dtype=np.int64)
+    repeated = values[1:] == values[:-1]
+    if bool(np.any(repeated)):
+        last = np.empty(len(values), dtype=bool)
+        np.logical_not(repeated, out=last[:-1])
+        last[-1] = True
+        values, counts, other_counts = values[last], counts[last], other_counts[last]
+    counts *= weight
+    gap = other_counts * other_weight
+    np.subtract(counts, gap, out=gap)
+    np.abs(gap, out=gap)
+    at = int(np.argmax(gap))
+    return int(gap[at]), float(values[at])
 
 
 def exact_pvalue_equal_sizes(n: int, statistic: float) -> float:
