@@ -17,6 +17,7 @@ from abtool.aggregates.shadow import SegmentCounts, ShadowData, ShadowRequest
 from abtool.commands.shadow import ShadowColumns
 from abtool.engines.polars.duplicates import drop_duplicate_requests
 from abtool.engines.polars.hygiene import (
+    Reason,
     first_reason,
     infinite,
     latency_reasons,
@@ -99,11 +100,19 @@ def aggregate_shadow(
         (f"infinite {columns.primary}", infinite(columns.primary, primary_dtype)),
         (f"infinite {columns.shadow}", infinite(columns.shadow, shadow_dtype)),
     ]
-    invalid, reason_counts = first_reason(reasons, "excl_")
+    invalid, _ = first_reason(reasons, "excl_")
     valid = ~invalid
     latency_checks = {
         role: latency_reasons(col, latency_dtypes[role]) for role, col in latency_cols.items()
     }
+    # Pass 1 reads each reason's flag and the validity several times: as columns they are
+    # computed once a row (inline, Polars evaluated them again for every aggregate: 2x).
+    flags, flagged = _as_columns(reasons, "excl_")
+    latency_flags = {role: _as_columns(r, f"{role}_") for role, r in latency_checks.items()}
+    for role_flags, _ in latency_flags.values():
+        flags.extend(role_flags)
+    flagged_invalid, reason_counts = first_reason(flagged, "excl_")
+    flagged_valid = pl.col(_FLAG + "valid")
     p, s = pl.col(columns.primary), pl.col(columns.shadow)
     if mode == "score":
         disagreement = (p - s).abs()
@@ -112,13 +121,13 @@ def aggregate_shadow(
         disagreement = (p.cast(pl.String) != s.cast(pl.String)).cast(pl.Float64)
         agree = p.cast(pl.String) == s.cast(pl.String)
 
-    when_valid = pl.when(valid)
+    when_valid = pl.when(flagged_valid)
     aggregations = [
         pl.len().alias("rows"),
-        valid.sum().alias("valid_rows"),
+        flagged_valid.sum().alias("valid_rows"),
         t_missing.sum().alias("excl_time"),
         *reason_counts,
-        *[c for role, r in latency_checks.items() for c in first_reason(r, f"{role}_")[1]],
+        *[c for role, (_, r) in latency_flags.items() for c in first_reason(r, f"{role}_")[1]],
         when_valid.then(pl.col(columns.time)).min().alias("time_min"),
         when_valid.then(pl.col(columns.time)).max().alias("time_max"),
         when_valid.then(agree).sum().alias("agree_sum"),
@@ -132,7 +141,8 @@ def aggregate_shadow(
     # Pass 1 (streaming, memory flat in log size): counts and rates of the whole log.
     if progress:
         progress(f"Scanning {len(source.files)} file(s)")
-    (totals,) = collect_each([frame.select(aggregations)], name)
+    with_flags = frame.with_columns(flags).with_columns((~flagged_invalid).alias(_FLAG + "valid"))
+    (totals,) = collect_each([with_flags.select(aggregations)], name)
     summary = totals.row(0, named=True)
     rows, valid_rows = int(summary["rows"]), int(summary["valid_rows"])
     require_compared_rows(name, rows, valid_rows, columns, window is not None)
@@ -234,3 +244,13 @@ def aggregate_shadow(
         ),
         dropped_copies=dropped,
     )
+
+
+_FLAG = "\x00abtool:"  # prefix of the flag columns of pass 1 (no log column starts so)
+
+
+def _as_columns(reasons: list[Reason], prefix: str) -> tuple[list[pl.Expr], list[Reason]]:
+    """Each reason's flag as a named column, and the reasons reading those columns."""
+    names = [f"{_FLAG}{prefix}{i}" for i in range(len(reasons))]
+    columns = [expr.alias(n) for n, (_, expr) in zip(names, reasons, strict=True)]
+    return columns, [(label, pl.col(n)) for n, (label, _) in zip(names, reasons, strict=True)]
