@@ -15,7 +15,9 @@ Rows whose code is ``groups`` or more (a row without a group) are never part of 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +103,7 @@ def grouped_ks_statistic(
     codes: NDArray[Any],
     groups: int,
     max_rows: int | None = None,
+    workers: int = 1,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """The two-sample KS statistic between ``a`` and ``b`` within each group, and the rows
     each was computed on.
@@ -110,20 +113,40 @@ def grouped_ks_statistic(
     :func:`group_rows` says, so time and memory stay bounded: D of an evenly spaced sample of
     m rows differs from the group's by about 1/sqrt(m) (0.001 at m = 1,000,000). Without
     ``max_rows``, or below it, D is exact. NaN for a group without values on both sides.
+
+    ``workers`` threads take one group at a time each (numpy releases the GIL while it
+    copies, sorts and searches), so at most ``workers`` groups' rows are held at once.
     """
     found = np.full(groups, np.nan)
     used = np.zeros(groups, dtype=np.int64)
-    for group, rows in group_rows(codes, groups, max_rows):
-        first, second = rows.take(a), rows.take(b)
-        if isinstance(rows.index, slice):  # views: copy, they are sorted in place
-            first, second = first.copy(), second.copy()
-        first.sort()  # NaN sorts last: the values are the leading ones
-        second.sort()
-        first = first[: len(first) - _nans(first)]
-        second = second[: len(second) - _nans(second)]
-        if len(first) and len(second):
-            found[group] = ks_statistic_sorted(first, second, workers=1)
-            used[group] = min(len(first), len(second))
+    pending = group_rows(codes, groups, max_rows)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:  # the generator is not thread-safe; it finds one group's rows
+                item = next(pending, None)
+            if item is None:
+                return
+            group, rows = item
+            first, second = rows.take(a), rows.take(b)
+            if isinstance(rows.index, slice):  # views: copy, they are sorted in place
+                first, second = first.copy(), second.copy()
+            del rows
+            first.sort()  # NaN sorts last: the values are the leading ones
+            second.sort()
+            first = first[: len(first) - _nans(first)]
+            second = second[: len(second) - _nans(second)]
+            if len(first) and len(second):
+                found[group] = ks_statistic_sorted(first, second, workers=1)
+                used[group] = min(len(first), len(second))
+
+    if workers <= 1:
+        work()
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for done in [pool.submit(work) for _ in range(workers)]:
+                done.result()
     return found, used
 
 

@@ -195,8 +195,9 @@ def aggregate_shadow(
     primary_sorted, shadow_sorted = empty, empty
     label_counts: dict[str, tuple[list[str], list[int], list[int]]] = {}
 
-    # Pass 4: whole float columns, read raw, one at a time. Nulls arrive as NaN and numpy
-    # handles them: a Polars filter on validity costs several times the read itself.
+    # Pass 4: whole float columns, read raw (the latencies together, then the predictions).
+    # Nulls arrive as NaN and numpy handles them: a Polars filter on validity costs several
+    # times the read itself.
     if progress and (latency_cols or mode == "score"):
         progress("Reading latency and prediction columns")
     with ThreadPoolExecutor(max_workers=1) as worker:

@@ -1,6 +1,7 @@
 """The shadow report's numeric columns, read whole into numpy: latencies and predictions.
 
-Columns are read raw, one at a time; nulls arrive as NaN and numpy handles them (a Polars
+Columns are read raw (the two latencies in one query, then the two predictions in another);
+nulls arrive as NaN and numpy handles them (a Polars
 filter on validity costs several times the read itself). What is computed per time bucket or
 per segment value is computed here from the same arrays, split by small integer codes read
 beside them, before each array is sorted in place: no other pass over the log.
@@ -8,6 +9,7 @@ beside them, before each array is sorted in place: no other pass over the log.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -20,9 +22,12 @@ from abtool.aggregates.shadow import SegmentCounts
 from abtool.engines.polars.hygiene import blank_non_finite, blank_unusable_latency
 from abtool.engines.polars.shadow_segments import code_exprs
 from abtool.engines.polars.shadow_timeline import BucketCodes
-from abtool.engines.polars.source import owned_column, owned_columns
+from abtool.engines.polars.source import owned_columns
 from abtool.stats.descriptive import quantiles_ignoring_nan
 from abtool.stats.grouped import grouped_ks_statistic, grouped_quantile
+
+THREADS = min(2, os.cpu_count() or 1)
+"""Threads working on segment values side by side (each holds one value's rows)."""
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
@@ -39,34 +44,37 @@ def latency_quantiles(
 ) -> tuple[dict[str, dict[str, float]], dict[str, NDArray[np.float64]]]:
     """Exact quantiles of each latency column, and its p99 in each time bucket.
 
-    numpy works on one column while the next is read: the worker finishes a column before the
-    next is handed over, so at most two columns are alive (each with its bucket codes). The
-    codes are read in the same query as the column they split: two queries need not give the
-    rows in the same order (a log with duplicate copies dropped does not).
+    The latency columns and the bucket codes come from one query: two queries need not give
+    the rows in the same order (a log with duplicate copies dropped does not), and the codes
+    are computed once for both columns. Then numpy works on each column on its own thread
+    (``worker`` takes all but the last; it releases the GIL while it sorts).
     """
-    pending: dict[str, Future[Quantiles]] = {}
-    previous: Future[Quantiles] | None = None
-    for role, col in latency_cols.items():
-        values = pl.col(col).cast(pl.Float64)
-        codes: NDArray[Any] | None = None
-        if buckets is not None:
-            values_array, offsets = owned_columns(frame, [values, buckets.expr], name, rows)
-            codes = buckets.codes(offsets)
-            del offsets
-        else:
-            values_array = owned_column(frame, values, name, rows)
-        blank_unusable_latency(values_array)
-        if previous is not None:
-            previous.result()
-        count = buckets.count if buckets is not None else 0
-        previous = pending[role] = worker.submit(_quantiles, values_array, codes, count)
-    found = {role: future.result() for role, future in pending.items()}
-    overall = {role: q for role, (q, _) in found.items()}
-    per_bucket = {role: p99 for role, (_, p99) in found.items() if p99 is not None}
+    if not latency_cols:
+        return {}, {}
+    wanted = [pl.col(col).cast(pl.Float64) for col in latency_cols.values()]
+    codes: NDArray[Any] | None = None
+    if buckets is not None:
+        *arrays, offsets = owned_columns(frame, [*wanted, buckets.expr], name, rows)
+        codes = buckets.codes(offsets)
+        del offsets
+    else:
+        arrays = owned_columns(frame, wanted, name, rows)
+    count = buckets.count if buckets is not None else 0
+    *others, last = arrays
+    del arrays
+    pending = [worker.submit(_quantiles, values, codes, count) for values in others]
+    del others
+    mine = _quantiles(last, codes, count)
+    found = [*(future.result() for future in pending), mine]
+    overall = {role: q for role, (q, _) in zip(latency_cols, found, strict=True)}
+    per_bucket = {
+        role: p99 for role, (_, p99) in zip(latency_cols, found, strict=True) if p99 is not None
+    }
     return overall, per_bucket
 
 
 def _quantiles(values: NDArray[np.float64], codes: NDArray[Any] | None, buckets: int) -> Quantiles:
+    blank_unusable_latency(values)
     # Per bucket first: the whole-column quantiles sort the array in place.
     p99 = grouped_quantile(values, codes, buckets, 0.99) if codes is not None else None
     return quantiles_ignoring_nan(values, LATENCY_QUANTILES), p99
@@ -116,7 +124,9 @@ def sorted_valid_pair(
     if specs:
         tables = dict(tables)
         for spec, row_codes in zip(specs, code_arrays, strict=True):
-            distances, used = grouped_ks_statistic(first, second, row_codes, spec.values, max_rows)
+            distances, used = grouped_ks_statistic(
+                first, second, row_codes, spec.values, max_rows, workers=THREADS
+            )
             tables[spec.column] = replace(
                 tables[spec.column], distances=distances, distance_rows=used
             )
