@@ -10,7 +10,7 @@ beside them, before each array is sorted in place: no other pass over the log.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
