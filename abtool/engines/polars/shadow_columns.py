@@ -1,10 +1,10 @@
 """The shadow report's numeric columns, read whole into numpy: latencies and predictions.
 
 Columns are read raw (the two latencies in one query, then the two predictions in another);
-nulls arrive as NaN and numpy handles them (a Polars
-filter on validity costs several times the read itself). What is computed per time bucket or
-per segment value is computed here from the same arrays, split by small integer codes read
-beside them, before each array is sorted in place: no other pass over the log.
+nulls arrive as NaN and numpy handles them (a Polars filter on validity costs several times
+the read itself). What is computed per time bucket or per segment value is computed here from
+the same arrays, split by small integer codes read beside them, before each array is sorted
+in place: no other pass over the log.
 """
 
 from __future__ import annotations
