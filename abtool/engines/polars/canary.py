@@ -67,6 +67,7 @@ from abtool.engines.polars.canary_variants import (
     excluded_rows,
     is_role,
     resolve_variants,
+    role_rows,
     variant_data,
     variant_figures,
     variant_summary,
@@ -102,7 +103,10 @@ def aggregate_canary(
     window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
-    scanned = resident(scanned, source)  # every pass below reads the columns once
+    held = resident(scanned, source)  # every pass below reads the columns once
+    in_memory = held is not scanned
+    scanned = held
+    del held
     scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
     dropped = duplicates.dropped if duplicates is not None else 0
     if dropped:
@@ -124,6 +128,12 @@ def aggregate_canary(
         (variant == names[1]).alias(TREATED),
         *([buckets.index(columns.time)] if buckets is not None else []),
     )
+    if in_memory:
+        # The log is held in memory: its compared rows, role flag and bucket are computed
+        # once here rather than by every pass below (each would compare the variant strings
+        # again), and the whole log (other variants, the variant strings) is let go.
+        frame = collect_each([frame.drop(columns.variant)], source.name)[0].lazy()
+        scanned = frame
     if progress:
         progress("Aggregating variants and units")
     passes = _second_pass(
@@ -188,9 +198,11 @@ def aggregate_canary(
             buckets.count,
             key,
         )
+    rows_of = role_rows(scanned, frame, columns, names, in_memory)
+    del scanned
     summary, p99 = variant_figures(
-        scanned, frame, source.name, columns, schema.time, schema.prediction is not None,
-        schema.latency is not None, request.recent_window, names, summary_rows,
+        rows_of, frame, source.name, columns, schema.time, schema.prediction is not None,
+        schema.latency is not None, request.recent_window, summary_rows,
         (BUCKET, buckets.count) if buckets is not None else None, progress,
     )  # fmt: skip
     unusable = value_counts(
