@@ -28,8 +28,10 @@ metrics, segments) rather than counted in both groups.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import polars as pl
 
@@ -67,6 +69,7 @@ from abtool.engines.polars.canary_variants import (
     excluded_rows,
     is_role,
     resolve_variants,
+    role_rows,
     variant_data,
     variant_figures,
     variant_summary,
@@ -78,6 +81,7 @@ from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
 Progress = Callable[[str], None] | None
+T = TypeVar("T")
 
 
 def aggregate_canary(
@@ -102,7 +106,10 @@ def aggregate_canary(
     window = time_filter(columns.time, schema.time, since, request.until)
     if window is not None:
         scanned = scanned.filter(window)
-    scanned = resident(scanned, source)  # every pass below reads the columns once
+    held = resident(scanned, source)  # every pass below reads the columns once
+    in_memory = held is not scanned
+    scanned = held
+    del held
     scanned, duplicates = drop_duplicate_requests(scanned, request_col, source.name)
     dropped = duplicates.dropped if duplicates is not None else 0
     if dropped:
@@ -124,12 +131,30 @@ def aggregate_canary(
         (variant == names[1]).alias(TREATED),
         *([buckets.index(columns.time)] if buckets is not None else []),
     )
+    if in_memory:
+        # The log is held in memory: its compared rows, role flag and bucket are computed
+        # once here rather than by every pass below (each would compare the variant strings
+        # again), and the whole log (other variants, the variant strings) is let go.
+        frame = collect_each([frame.drop(columns.variant)], source.name)[0].lazy()
+        scanned = frame
+    rows_of = role_rows(scanned, frame, columns, names, in_memory)
+    del scanned
     if progress:
         progress("Aggregating variants and units")
     passes = _second_pass(
         frame, source.name, columns, request, schema, first.top_values, buckets is not None
     )
     summary_rows, bucket_table, segment_tables = passes.summary, passes.buckets, passes.segments
+    # With the log in memory, each variant's latency and predictions are read and sorted on a
+    # second thread while this one reduces the units: numpy sorts on one core, and Polars'
+    # group-bys leave the other core idle part of the time. A scanned log's steps run one
+    # after the other, so its peak stays that of the largest step.
+    figures_of = partial(
+        variant_figures, rows_of, frame, source.name, columns, schema.time,
+        schema.prediction is not None, schema.latency is not None, request.recent_window,
+        summary_rows, (BUCKET, buckets.count) if buckets is not None else None, progress,
+    )  # fmt: skip
+    figures = _Beside(in_memory, figures_of)
     units = passes.units
     del passes  # the unit table goes as soon as it has been reduced
     if units.height == 0:
@@ -188,11 +213,7 @@ def aggregate_canary(
             buckets.count,
             key,
         )
-    summary, p99 = variant_figures(
-        scanned, frame, source.name, columns, schema.time, schema.prediction is not None,
-        schema.latency is not None, request.recent_window, names, summary_rows,
-        (BUCKET, buckets.count) if buckets is not None else None, progress,
-    )  # fmt: skip
+    summary, p99 = figures.result()
     unusable = value_counts(
         frame,
         {
@@ -246,6 +267,20 @@ def aggregate_canary(
             notes=[duplicates.note if duplicates is not None else None],
         ),
     )
+
+
+class _Beside(Generic[T]):
+    """``call`` run on a thread of its own from now (``concurrent``), or when its result is
+    asked for; :meth:`result` returns its value or raises its exception either way."""
+
+    def __init__(self, concurrent: bool, call: Callable[[], T]) -> None:
+        self._call = call
+        self._future: Future[T] | None = None
+        if concurrent:
+            self._future = ThreadPoolExecutor(max_workers=1).submit(call)
+
+    def result(self) -> T:
+        return self._future.result() if self._future is not None else self._call()
 
 
 @dataclass(frozen=True)

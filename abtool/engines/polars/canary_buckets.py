@@ -192,9 +192,10 @@ def role_latency_quantiles(
 
     ``columns`` are the latency (NaN where unusable) and its :func:`group_key`; the list is
     emptied, so each array is freed as soon as it has been used. Rows are ordered by group
-    (each role's rows contiguous) by :func:`_grouped`;
-    each group is sorted in place (its p99), then each role's run of sorted groups is merged
-    by a stable sort (timsort merges sorted runs) for its p50 and p99. The quantiles are
+    (each role's rows contiguous) by :func:`_grouped`; each group is sorted in place (its
+    p99), then each role's rows are sorted again for its p50 and p99 (an unstable sort: the
+    order of equal values cannot change a quantile, and there is no -0.0, see
+    :func:`~abtool.engines.polars.hygiene.blank_unusable_latency`). The quantiles are
     :func:`~abtool.stats.descriptive.quantile_sorted` of the sorted values, equal to
     ``numpy.quantile`` bit for bit. Memory: at most the latency, the key and the grouped
     copy (18 bytes a row).
@@ -215,7 +216,7 @@ def role_latency_quantiles(
             if count is not None and g - r * groups < count:
                 by_bucket[role].append(quantile_sorted(part, 0.99) if len(part) else None)
         values = grouped[bounds[r * groups] : bounds[(r + 1) * groups]]
-        values.sort(kind="stable")
+        values.sort()  # numpy's vectorised sort: a third of a merge sort's time here
         overall[role] = {"p50": quantile_sorted(values, 0.50), "p99": quantile_sorted(values, 0.99)}
     return overall, by_bucket if count is not None else None
 

@@ -317,7 +317,7 @@ def _float(value: object) -> float | None:
 
 
 def variant_figures(
-    scanned: pl.LazyFrame,
+    rows_of: Mapping[str, pl.LazyFrame],
     frame: pl.LazyFrame,
     name: str,
     columns: CanaryColumns,
@@ -325,13 +325,16 @@ def variant_figures(
     has_prediction: bool,
     has_latency: bool,
     recent_window: int,
-    names: tuple[str, str],
     summary: dict[str, dict[str, Any]],
     buckets: tuple[str, int] | None,
     progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[float | None]] | None]:
     """Each role's summary with its latency quantiles, time range and predictions added, and
-    each role's p99 latency per bucket (with ``buckets``)."""
+    each role's p99 latency per bucket (with ``buckets``).
+
+    ``rows_of`` holds each role's rows (see :func:`role_rows`); ``frame`` both roles' rows
+    with the role flag (and the bucket, with ``buckets``).
+    """
     quantiles: dict[str, dict[str, float]] = {}
     p99 = None
     if has_latency:
@@ -341,15 +344,11 @@ def variant_figures(
         quantiles, p99 = latency_quantiles(frame, columns.latency, requests, name, buckets)
     if progress:
         progress("Sorting predictions")
-    unit = pl.col(columns.unit)
-    variant = pl.col(columns.variant).cast(pl.String)
     figures_by_role: dict[str, dict[str, Any]] = {}
-    for role, value in zip(ROLES, names, strict=True):
-        # Filters on the raw columns are pushed into the Parquet scan.
-        mine = scanned.filter((variant == value) & unit.is_not_null())
+    for role in ROLES:
         row = dict(summary.get(role, {}))
         figures, predictions = variant_rows(
-            mine,
+            rows_of[role],
             columns,
             time_dtype,
             has_prediction,
@@ -370,6 +369,25 @@ def variant_figures(
             "__predictions": predictions,
         }
     return figures_by_role, p99
+
+
+def role_rows(
+    scanned: pl.LazyFrame,
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    names: tuple[str, str],
+    in_memory: bool,
+) -> dict[str, pl.LazyFrame]:
+    """Each role's rows: filtered on the raw columns of a scan (``scanned``), so the filter is
+    pushed into the Parquet reader; by the role flag of ``frame`` when it is held in memory."""
+    if in_memory:
+        return {role: frame.filter(is_role(role)) for role in ROLES}
+    unit = pl.col(columns.unit)
+    variant = pl.col(columns.variant).cast(pl.String)
+    return {
+        role: scanned.filter((variant == value) & unit.is_not_null())
+        for role, value in zip(ROLES, names, strict=True)
+    }
 
 
 def approximate_ks(

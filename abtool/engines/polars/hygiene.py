@@ -87,10 +87,12 @@ def blank_non_finite(values: NDArray[np.float64]) -> int:
 
 
 def blank_unusable_latency(values: NDArray[np.float64]) -> None:
-    """Set infinite and negative latencies to NaN in place (quantiles ignore NaN)."""
+    """Set infinite and negative latencies to NaN in place (quantiles ignore NaN), and -0.0
+    to 0.0 (so the order a sort leaves equal zeros in cannot give a quantile a sign)."""
     with np.errstate(invalid="ignore"):
         bad = np.isinf(values) | (values < 0)
     values[bad] = np.nan
+    values += 0.0  # -0.0 + 0.0 is 0.0
 
 
 def blank_ids(source: LogSource, column: str | None) -> LogSource:
