@@ -64,6 +64,31 @@ def quantiles_ignoring_nan(
     return {key: quantile_sorted(present, q) for key, q in quantiles.items()}
 
 
+def quantiles_by_partition(
+    values: NDArray[np.float64], quantiles: dict[str, float]
+) -> dict[str, float]:
+    """The quantiles of :func:`quantiles_ignoring_nan`, bit for bit, from a partition.
+
+    Partitions ``values`` in place around the order statistics the quantiles need (NaNs,
+    the missing values, go last as in a sort), so the array is left partitioned, not
+    sorted. On an array already sorted in runs (each time bucket's values, say) this is
+    about half a full sort; on shuffled values a full sort is as fast.
+
+    Args:
+        values: a writable array, which is left partitioned.
+        quantiles: name -> quantile in [0, 1].
+    """
+    present = len(values) - int(np.count_nonzero(np.isnan(values)))
+    if present == 0:
+        return {key: float("nan") for key in quantiles}
+    positions = {key: linear_positions(present, q) for key, q in quantiles.items()}
+    values.partition(sorted({rank for low, high, _ in positions.values() for rank in (low, high)}))
+    return {
+        key: numpy_lerp(float(values[low]), float(values[high]), weight)
+        for key, (low, high, weight) in positions.items()
+    }
+
+
 @dataclass(frozen=True)
 class Summary:
     """Mean and selected quantiles of one sample."""
