@@ -60,7 +60,7 @@ def group_rows(
     if n == 0 or groups == 0:
         return
     if codes_in_order(codes):
-        bounds = np.searchsorted(codes, np.arange(groups + 1), side="left")
+        bounds = _slice_bounds(codes, groups)
         for group in range(groups):
             start, stop = int(bounds[group]), int(bounds[group + 1])
             if stop > start:
@@ -82,6 +82,16 @@ def group_rows(
         stop = int(ends[group])
         if stop > start:
             yield group, Rows(order[start : stop : _step(stop - start, max_rows)])
+
+
+def _slice_bounds(codes: NDArray[Any], groups: int) -> NDArray[np.intp]:
+    """Where each group's slice starts (and the last ends) in codes in order."""
+    wanted = np.arange(groups + 1)
+    if codes.dtype.kind in "ui" and groups <= np.iinfo(codes.dtype).max:
+        # In the codes' own type: numpy would otherwise copy them all to int64 to compare.
+        wanted = wanted.astype(codes.dtype)
+    found: NDArray[np.intp] = np.searchsorted(codes, wanted, side="left")
+    return found
 
 
 def grouped_quantile(
@@ -113,7 +123,7 @@ def grouped_quantile_in_place(
     if not codes_in_order(codes):
         return grouped_quantile(values, codes, groups, q)
     found = np.full(groups, np.nan)
-    bounds = np.searchsorted(codes, np.arange(groups + 1), side="left")
+    bounds = _slice_bounds(codes, groups)
     for group in range(groups):
         mine = values[int(bounds[group]) : int(bounds[group + 1])]
         if len(mine):

@@ -31,7 +31,10 @@ from abtool.stats.grouped import (
 )
 
 THREADS = min(2, os.cpu_count() or 1)
-"""Threads working on segment values side by side (each holds one value's rows)."""
+"""Threads working on segment values side by side (each holds one value's rows), for a log
+held in memory; a scanned (larger) log takes one value at a time, its peak as before."""
+
+_BLANK_ROWS = 1_000_000
 
 LATENCY_QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
@@ -78,7 +81,9 @@ def latency_quantiles(
 
 
 def _quantiles(values: NDArray[np.float64], codes: NDArray[Any] | None, buckets: int) -> Quantiles:
-    blank_unusable_latency(values)
+    # In slices: its boolean temporaries stay small while the other column's thread works.
+    for start in range(0, len(values), _BLANK_ROWS):
+        blank_unusable_latency(values[start : start + _BLANK_ROWS])
     # Per bucket first (each bucket's values sorted in place when the log is in time order),
     # then the whole column's: by a partition on values sorted bucket by bucket (about half
     # a full sort there), else by numpy's sort (faster than a partition on shuffled values).
@@ -100,6 +105,7 @@ def sorted_valid_pair(
     rows: int,
     tables: dict[str, SegmentCounts],
     max_rows: int,
+    threads: int = 1,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, SegmentCounts]]:
     """Both prediction columns of the rows where both (and the time) are present, sorted,
     and the segment tables with each listed value's KS D (on at most ``max_rows`` rows).
@@ -135,7 +141,7 @@ def sorted_valid_pair(
         tables = dict(tables)
         for spec, row_codes in zip(specs, code_arrays, strict=True):
             distances, used = grouped_ks_statistic(
-                first, second, row_codes, spec.values, max_rows, workers=THREADS
+                first, second, row_codes, spec.values, max_rows, workers=threads
             )
             tables[spec.column] = replace(
                 tables[spec.column], distances=distances, distance_rows=used
