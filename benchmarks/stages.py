@@ -34,9 +34,10 @@ STAGES = {
         ("abtool.engines.polars.canary_buckets", "role_latency_quantiles"),
         ("abtool.engines.polars.canary_variants", "variant_rows"),
         ("abtool.engines.polars.canary", "value_counts"),
-        ("abtool.engines.polars.canary", "bucket_timeline"),
+        ("abtool.engines.polars.canary", "unit_bucket_moments"),
         ("abtool.engines.polars.canary", "aggregate_canary"),
         ("abtool.reports.canary", "metric_series"),
+        ("abtool.stats.ks", "ks_statistic_location_sorted"),
         ("abtool.reports.canary", "prediction_shift"),
     ],
     "shadow-report": [

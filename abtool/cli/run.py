@@ -38,12 +38,16 @@ def run_command(spec: CommandSpec, values: dict[str, Any]) -> None:
     from abtool.config import load_thresholds
 
     thresholds = load_thresholds(spec, config) if spec.thresholds is not None else None
+    from abtool.engines import engine_settings
+
+    # --engine and --spark-master; imports the engine (Polars) before the prefetch starts:
+    # two imports side by side only take turns holding the GIL, while the read that follows
+    # releases it.
+    settings = engine_settings(options)
     if spec.prefetch:
         from abtool.prefetch import prefetch
 
         prefetch(*spec.prefetch)
-    from abtool.engines import engine_settings
-
     with progress(fmt) as update:
         report = runner(
             paths,
@@ -51,7 +55,7 @@ def run_command(spec: CommandSpec, values: dict[str, Any]) -> None:
             options=options,
             thresholds=thresholds,
             progress=update,
-            **engine_settings(options),  # --engine and --spark-master
+            **settings,
         )
     emit(report, fmt, output)
 
