@@ -195,6 +195,21 @@ def test_identical_copies_dropped_differing_rows_kept(ids: list[object]) -> None
     assert rows == [1.0, 2.0, 2.5, 3.0, 4.0]
 
 
+def test_rows_left_after_dropping_copies_keep_the_file_order() -> None:
+    # A thinned segment KS takes every k-th row, so the order must repeat from run to run:
+    # the rows without a copy in file order, then one row of each copied request, in order.
+    rng = np.random.default_rng(7)
+    ids = rng.permutation(200_000)
+    copied = ids[:100_000]
+    frame = pl.DataFrame(
+        {"request_id": np.concatenate([ids, copied]), "x": np.concatenate([ids, copied]) * 0.5}
+    ).lazy()
+    deduped, found = drop_duplicate_requests(frame, "request_id", "log")
+    assert found is not None and found.dropped == 100_000
+    kept = deduped.collect()["request_id"].to_numpy()
+    np.testing.assert_array_equal(kept, np.concatenate([ids[100_000:], copied]))
+
+
 def test_rows_without_id_are_never_duplicates() -> None:
     frame = pl.DataFrame({"request_id": [None, None, 7], "x": [1, 1, 1]}).lazy()
     deduped, found = drop_duplicate_requests(frame, "request_id", "log")

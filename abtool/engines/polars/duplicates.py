@@ -83,7 +83,8 @@ def drop_duplicate_requests(
     suspect = ident.is_not_null() & ident.hash(_SEED).is_in(repeated_hashes)
     columns = list(frame.collect_schema())
     suspects = frame.filter(suspect)
-    distinct = suspects.unique(subset=columns, keep="first")
+    # In file order: a segment's thinned KS takes every k-th row, so the order must repeat.
+    distinct = suspects.unique(subset=columns, keep="first", maintain_order=True)
     totals, ids, kept_rows = collect_each(
         [
             suspects.select(pl.len()),
