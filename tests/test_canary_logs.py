@@ -12,7 +12,7 @@ from abtool.aggregates.canary import CanaryRequest
 from abtool.assignment import in_treatment
 from abtool.commands.canary import CanaryColumns
 from abtool.engines import open_log
-from abtool.engines.polars.canary_variants import resolve_variants
+from abtool.engines.polars.canary_resolve import resolve_variants
 from abtool.errors import InputError
 from tests.helpers import write_parquet
 

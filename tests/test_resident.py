@@ -87,3 +87,27 @@ def test_an_unreadable_log_names_itself(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(UnreadableLog, match=r"log\.parquet: cannot read log"):
         resident(source.scan(["x", "label"]), source, budget=10**9, min_rows=0)
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_a_step_beside_gives_its_value_or_its_error(concurrent: bool) -> None:
+    import threading
+
+    from abtool.engines.polars.resident import Beside
+
+    ran_on: list[str] = []
+
+    def step() -> int:
+        ran_on.append(threading.current_thread().name)
+        return 42
+
+    beside = Beside(concurrent, step)
+    assert beside.result() == 42
+    # Concurrent: on a thread of its own; otherwise on the caller's, when asked for.
+    assert (ran_on[0] != threading.current_thread().name) is concurrent
+
+    def fails() -> int:
+        raise UnreadableLog("log.parquet: cannot read log (truncated)")
+
+    with pytest.raises(UnreadableLog, match=r"log\.parquet"):
+        Beside(concurrent, fails).result()

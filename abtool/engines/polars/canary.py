@@ -28,10 +28,9 @@ metrics, segments) rather than counted in both groups.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import polars as pl
 
@@ -47,6 +46,7 @@ from abtool.engines.polars.canary_buckets import (
     variant_timeline,
 )
 from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
+from abtool.engines.polars.canary_resolve import excluded_rows, resolve_variants
 from abtool.engines.polars.canary_schema import (
     CanarySchema,
     check_canary_schema,
@@ -66,9 +66,7 @@ from abtool.engines.polars.canary_variants import (
     ROLES,
     TREATED,
     approximate_ks,
-    excluded_rows,
     is_role,
-    resolve_variants,
     role_rows,
     variant_data,
     variant_figures,
@@ -76,12 +74,11 @@ from abtool.engines.polars.canary_variants import (
 )
 from abtool.engines.polars.duplicates import drop_duplicate_requests
 from abtool.engines.polars.hygiene import prepared, read_notes, value_counts
-from abtool.engines.polars.resident import resident
+from abtool.engines.polars.resident import Beside, resident
 from abtool.engines.polars.source import LogSource, collect_each, time_filter
 from abtool.errors import InputError
 
 Progress = Callable[[str], None] | None
-T = TypeVar("T")
 
 
 def aggregate_canary(
@@ -154,7 +151,7 @@ def aggregate_canary(
         schema.prediction is not None, schema.latency is not None, request.recent_window,
         summary_rows, (BUCKET, buckets.count) if buckets is not None else None, progress,
     )  # fmt: skip
-    figures = _Beside(in_memory, figures_of)
+    figures = Beside(in_memory, figures_of)
     units = passes.units
     del passes  # the unit table goes as soon as it has been reduced
     if units.height == 0:
@@ -267,20 +264,6 @@ def aggregate_canary(
             notes=[duplicates.note if duplicates is not None else None],
         ),
     )
-
-
-class _Beside(Generic[T]):
-    """``call`` run on a thread of its own from now (``concurrent``), or when its result is
-    asked for; :meth:`result` returns its value or raises its exception either way."""
-
-    def __init__(self, concurrent: bool, call: Callable[[], T]) -> None:
-        self._call = call
-        self._future: Future[T] | None = None
-        if concurrent:
-            self._future = ThreadPoolExecutor(max_workers=1).submit(call)
-
-    def result(self) -> T:
-        return self._future.result() if self._future is not None else self._call()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ size, which moves the last digits of float sums from run to run, as scans of lar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
+
 import polars as pl
 
 from abtool.engines.polars.files import first_line
@@ -30,6 +34,7 @@ RESIDENT_MIN_ROWS = 1_000_000
 """Logs with fewer rows are scanned per pass (see above)."""
 
 _BATCH_ROWS = 1_000_000
+T = TypeVar("T")
 
 
 def log_rows(source: LogSource) -> int | None:
@@ -79,3 +84,22 @@ def resident(
     if not batches:
         return frame
     return pl.concat(batches, how="vertical", rechunk=False).lazy()
+
+
+class Beside(Generic[T]):
+    """``call`` run on a thread of its own from now (``concurrent``: the log is held in memory,
+    so two steps' memory may overlap), or when its result is asked for (a scanned log: steps
+    one after the other, the peak that of the largest). :meth:`result` returns its value or
+    raises its exception either way. Worth it where the call is mostly numpy (which sorts on
+    one core) and the caller runs Polars queries meanwhile."""
+
+    def __init__(self, concurrent: bool, call: Callable[[], T]) -> None:
+        self._call = call
+        self._future: Future[T] | None = None
+        if concurrent:
+            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="abtool-beside")
+            self._future = worker.submit(call)
+            worker.shutdown(wait=False)  # the call runs to its end; the thread then exits
+
+    def result(self) -> T:
+        return self._future.result() if self._future is not None else self._call()
