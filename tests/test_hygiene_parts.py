@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 
 from abtool.engines.polars.duplicates import drop_duplicate_requests
+from abtool.engines.polars.hygiene import blank_ids
 from abtool.engines.polars.partitions import hive_values
-from abtool.engines.polars.source import open_frame
+from abtool.engines.polars.source import open_files, open_frame
 from abtool.engines.polars.timecol import timed
 from abtool.errors import InputError, UsageError
 from abtool.escape import code_fence, markdown_text, printable, unicode_safe, xml_text
@@ -238,3 +239,47 @@ def test_hive_values() -> None:
     }
     assert hive_values(Path("date=1/date=2/p.parquet")) == {"date": "2"}
     assert hive_values(Path("_tmp=1/.x=2/p.parquet")) == {}
+
+
+# ---------------------------------------------------------------- blank ids from statistics
+
+
+def _ids_file(path: Path, groups: list[list[str | None]], **options: object) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(path, pa.schema([("user_id", pa.string())]), **options) as writer:
+        for ids in groups:
+            writer.write_table(pa.table({"user_id": pa.array(ids, pa.string())}))
+    return path
+
+
+@pytest.mark.parametrize(
+    "blank", ["", " ", "\t", " u1", "\u00a0", "\u3000", "\u2028", "\u0085", "\u1680"]
+)
+def test_statistics_never_rule_out_a_blank_id(tmp_path: Path, blank: str) -> None:
+    from abtool.engines.polars.text_stats import may_hold_blank
+
+    # The blank value sits in the second row group only: every group is looked at.
+    path = _ids_file(tmp_path / "log.parquet", [["u1", "u2"], ["u3", blank, None]])
+    assert may_hold_blank([path], "user_id")
+    is_blank = pl.Series([blank]).str.strip_chars().str.len_chars() == 0
+    notes = blank_ids(open_files([path]), "user_id").notes  # the scan that follows
+    assert notes == (
+        ("1 row(s) hold an empty 'user_id': read as having none (null)",) if is_blank.item() else ()
+    )
+
+
+def test_statistics_rule_out_blanks_among_plain_ids(tmp_path: Path) -> None:
+    from abtool.engines.polars.text_stats import may_hold_blank
+
+    path = _ids_file(tmp_path / "log.parquet", [["u000001", "u999999", None], ["abc", "zz"]])
+    assert not may_hold_blank([path], "user_id")
+    # Without statistics, in object storage, or for a column not in the file: no answer.
+    bare = _ids_file(tmp_path / "bare.parquet", [["u1", "u2"]], write_statistics=False)
+    assert may_hold_blank([bare], "user_id")
+    assert may_hold_blank(["s3://bucket/log.parquet"], "user_id")
+    assert may_hold_blank([path], "session_id")
+    # Values starting with a byte at or above 0xC2 are not ruled out (conservative).
+    accented = _ids_file(tmp_path / "accented.parquet", [["u1", "\u00e9t\u00e9"]])
+    assert may_hold_blank([accented], "user_id")

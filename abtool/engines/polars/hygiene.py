@@ -24,6 +24,7 @@ from abtool.aggregates.hygiene import ReadNotes
 from abtool.engines.polars.files import first_line
 from abtool.engines.polars.schema import is_text, missing_value
 from abtool.engines.polars.source import READ_ERRORS, LogSource, collect_each
+from abtool.engines.polars.text_stats import may_hold_blank
 from abtool.errors import InputError
 
 Reason = tuple[str, pl.Expr]
@@ -100,6 +101,8 @@ def blank_ids(source: LogSource, column: str | None) -> LogSource:
     the notes. Non-text columns and absent ones are left as they are."""
     if column is None or column not in source.schema or not is_text(source.schema[column]):
         return source
+    if source.frame is None and not may_hold_blank(source.files, column):
+        return source  # the files' statistics rule out a blank value: no scan needed
     text = pl.col(column).cast(pl.String)
     blank = text.str.strip_chars().str.len_chars() == 0
     try:
