@@ -19,7 +19,7 @@ Named steps, each a lazy Polars pass on the streaming engine reading only the co
 Each table is dropped once reduced to numpy arrays or counts, before the next large one is
 built, so the peak is the largest single step rather than their sum. A log held in memory
 (:mod:`~abtool.engines.polars.resident`) trades some of that for time: its compared rows are
-kept once with their role and bucket, and step 6 runs on a second thread beside steps 3 to 5.
+kept once with their role and bucket, and step 6 runs on a second thread beside steps 4 and 5.
 
 Only per-unit rows and the prediction columns leave Polars. Units logged under both variants
 are *inconsistent*: their rows stay in the per-variant health figures (a request served by a
