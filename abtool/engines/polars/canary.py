@@ -36,7 +36,7 @@ from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.canary import CanaryData, CanaryRequest, MetricData
+from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary_buckets import (
     BUCKET,
@@ -58,10 +58,10 @@ from abtool.engines.polars.canary_schema import (
 from abtool.engines.polars.canary_units import (
     MIXED,
     metric_kinds,
+    metric_records,
     salt_mismatches,
     segment_table,
     segments_of,
-    unit_sums,
     unit_table,
 )
 from abtool.engines.polars.canary_variants import (
@@ -178,16 +178,7 @@ def aggregate_canary(
         del ids
     del units
     adjusted = set(pre_period.metrics) if pre_period is not None else set()
-    metrics = [
-        MetricData(
-            name=m,
-            binary=bool(kinds[f"{m}__binary"]),
-            missing_rows=int(kinds[f"{m}__missing"]),
-            control=unit_sums(consistent, "control", m, PRE if m in adjusted else None),
-            treatment=unit_sums(consistent, "treatment", m, PRE if m in adjusted else None),
-        )
-        for m in request.metrics
-    ]
+    metrics = metric_records(consistent, kinds, request.metrics, adjusted, PRE)
     primary = request.metrics[0] if request.metrics else None
     segments = {
         segment: segments_of(table, inconsistent_ids, columns.unit, primary or "")

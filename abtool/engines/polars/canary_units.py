@@ -7,11 +7,12 @@ comparison, never counted in both groups.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
-from abtool.aggregates.canary import CanaryRequest, SegmentData, UnitSums
+from abtool.aggregates.canary import CanaryRequest, MetricData, SegmentData, UnitSums
 from abtool.assignment import in_treatment
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary_variants import ROLES, TREATED, is_role
@@ -101,6 +102,28 @@ def unit_sums(units: pl.DataFrame, role: str, metric: str, pre: str | None = Non
         mine[f"{metric}__y"].cast(pl.Float64).to_numpy(),
         **covariate,
     )
+
+
+def metric_records(
+    consistent: pl.DataFrame,
+    kinds: dict[str, Any],
+    metrics: Sequence[str],
+    adjusted: set[str],
+    pre: str,
+) -> list[MetricData]:
+    """Each metric's record from the consistent units' table (both engines' unit tables end
+    here): its kind and missing rows (:func:`metric_kinds`), each role's per-unit sums, with
+    the covariate's (columns prefixed ``pre``) for the metrics CUPED ``adjusted``."""
+    return [
+        MetricData(
+            name=m,
+            binary=bool(kinds[f"{m}__binary"]),
+            missing_rows=int(kinds[f"{m}__missing"]),
+            control=unit_sums(consistent, "control", m, pre if m in adjusted else None),
+            treatment=unit_sums(consistent, "treatment", m, pre if m in adjusted else None),
+        )
+        for m in metrics
+    ]
 
 
 def segments_of(

@@ -34,9 +34,9 @@ from abtool.engines.polars.canary_buckets import Buckets, variant_buckets
 from abtool.engines.polars.canary_units import MIXED
 from abtool.engines.polars.canary_variants import ROLES, TREATED
 from abtool.engines.spark.canary_figures import BUCKET
-from abtool.engines.spark.canary_units import UnitPart, metric_sums
+from abtool.engines.spark.canary_units import UnitPart, metric_sums, unit_bucket_table
 from abtool.engines.spark.source import col, collect_row, collect_rows, polars_frame
-from abtool.engines.spark.values import count_if, unusable_number
+from abtool.engines.spark.values import count_if
 from abtool.stats.ratio_series import Moments
 
 _EMPTY = np.empty(0, dtype=np.float64)
@@ -227,16 +227,8 @@ def _bucket_moments(
     name: str,
 ) -> dict[tuple[bool, bool], Moments]:
     """The primary metric's moments per bucket and of the running sums, by role."""
-    valid = ~unusable_number(metric, schema.metrics[metric])
-    entries = (
-        frame.where(valid & F.col(BUCKET).isNotNull())
-        .groupBy(col(unit).alias(unit), F.col(BUCKET))
-        .agg(
-            F.sum(col(metric).cast("double")).alias("x"),
-            F.count(F.lit(1)).cast("double").alias("y"),
-            F.max(F.col(TREATED)).alias(TREATED),
-        )
-        .join(mixed_ids, on=unit, how="left_anti")
+    entries = unit_bucket_table(frame, unit, metric, schema.metrics[metric]).join(
+        mixed_ids, on=unit, how="left_anti"
     )
     order = Window.partitionBy(unit).orderBy(BUCKET)
     running = (

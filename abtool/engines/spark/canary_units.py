@@ -28,15 +28,30 @@ from abtool.engines.polars.canary_pre import PRE
 from abtool.engines.polars.canary_units import (
     MIXED,
     metric_kinds,
+    metric_records,
     salt_mismatches,
     segments_of,
-    unit_sums,
 )
 from abtool.engines.polars.canary_variants import ROLES, TREATED, is_role
 from abtool.engines.spark.canary_figures import BUCKET
 from abtool.engines.spark.canary_pre import with_pre_period
 from abtool.engines.spark.source import SparkSource, col, polars_frame
 from abtool.engines.spark.values import count_if, finite_float, unusable_number
+
+
+def unit_bucket_table(frame: DataFrame, unit: str, metric: str, dtype: pl.DataType) -> DataFrame:
+    """The metric's sums per (unit, bucket) where the unit has a value, as the Polars engine's
+    :func:`~abtool.engines.polars.canary_buckets.unit_bucket_table` (without a packed key)."""
+    valid = ~unusable_number(metric, dtype)
+    return (
+        frame.where(valid & F.col(BUCKET).isNotNull())
+        .groupBy(col(unit).alias(unit), F.col(BUCKET))
+        .agg(
+            F.sum(col(metric).cast("double")).alias("x"),
+            F.count(F.lit(1)).cast("double").alias("y"),
+            F.max(F.col(TREATED)).alias(TREATED),
+        )
+    )
 
 
 def metric_sums(metric: str, dtype: pl.DataType) -> list[Column]:
@@ -88,16 +103,7 @@ def units_here(
     )
     kinds = metric_kinds(units, schema.metrics)
     adjusted = set(pre_period.metrics) if pre_period is not None else set()
-    metrics = [
-        MetricData(
-            name=m,
-            binary=bool(kinds[f"{m}__binary"]),
-            missing_rows=int(kinds[f"{m}__missing"]),
-            control=unit_sums(consistent, "control", m, PRE if m in adjusted else None),
-            treatment=unit_sums(consistent, "treatment", m, PRE if m in adjusted else None),
-        )
-        for m in request.metrics
-    ]
+    metrics = metric_records(consistent, kinds, request.metrics, adjusted, PRE)
     primary = request.metrics[0] if request.metrics else None
     inconsistent_ids = inconsistent.select(unit).unique()
     segments = {}
@@ -117,16 +123,7 @@ def units_here(
             )
     unit_buckets = None
     if buckets is not None and primary is not None:
-        valid = ~unusable_number(primary, schema.metrics[primary])
-        table = (
-            frame.where(valid & F.col(BUCKET).isNotNull())
-            .groupBy(col(unit).alias(unit), F.col(BUCKET))
-            .agg(
-                F.sum(col(primary).cast("double")).alias("x"),
-                F.count(F.lit(1)).cast("double").alias("y"),
-                F.max(F.col(TREATED)).alias(TREATED),
-            )
-        )
+        table = unit_bucket_table(frame, unit, primary, schema.metrics[primary])
         unit_buckets = polars_frame(table, name)
     consistent_units, ids = consistent, inconsistent_ids
 
