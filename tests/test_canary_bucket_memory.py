@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 import abtool.engines.polars.canary_buckets as cb
-from abtool.engines.polars.canary_variants import TREATED
+from abtool.engines.polars.canary_bucket_columns import bucket_sum_columns, column_bucket_moments
+from abtool.engines.polars.canary_roles import TREATED
 from abtool.stats.ratio_series import bucket_moments, cumulative_moments
 
 
@@ -93,3 +94,39 @@ def test_unit_bucket_key_refuses_what_could_overflow_or_is_not_an_integer():
     assert cb.UnitBucketKey.fitting(pl.UInt64(), 2**63, 2**63 + 5, 3) is None
     assert cb.UnitBucketKey.fitting(pl.Int64(), 0, 2**61, 4) is None
     assert cb.UnitBucketKey.fitting(pl.Int64(), -5, 5, 4) == cb.UnitBucketKey(-5, 4)
+
+
+@pytest.mark.parametrize("integer_metric", [False, True], ids=["float", "integer"])
+def test_bucket_sums_as_unit_table_columns_give_the_same_moments(integer_metric):
+    """A log held in memory with few buckets sums the primary metric per bucket in the unit
+    table's own group-by (canary_bucket_columns): the same entries in the same (unit,
+    bucket) order, so the same moments (an integer metric's bit for bit; a float metric's
+    sums may add a unit's rows in another order: to 1e-12)."""
+    count = 4
+    frame = _frame(units=400, rows=20_000, count=count, seed=11)
+    if integer_metric:
+        frame = frame.with_columns(pl.col("m").fill_nan(None).round(0).cast(pl.Int64))
+    dtype = frame.collect_schema()["m"]
+    rows = frame.collect()
+    mixed = rows.group_by("unit").agg(pl.col(TREATED).n_unique() > 1).filter(pl.col(TREATED))
+    inconsistent = mixed.select("unit")
+    plain = frame.pipe(cb.unit_bucket_table, "unit", "m", dtype).collect()
+    entries = cb.unit_buckets(plain.join(inconsistent, on="unit", how="anti"), "unit")
+    expected = _report_moments(entries, count)
+    consistent = (
+        frame.group_by("unit")
+        .agg(pl.col(TREATED).max(), *bucket_sum_columns("m", dtype, count))
+        .join(inconsistent.lazy(), on="unit", how="anti")
+        .sort("unit")
+        .collect()
+    )
+    got = column_bucket_moments(consistent, count)
+    assert got.keys() == expected.keys()
+    for k, moments in expected.items():
+        assert got[k].units.tobytes() == moments.units.tobytes(), k
+        for field in ("sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"):
+            found, want = getattr(got[k], field), getattr(moments, field)
+            if integer_metric:
+                assert found.tobytes() == want.tobytes(), (k, field)
+            else:
+                np.testing.assert_allclose(found, want, rtol=1e-12, err_msg=f"{k} {field}")

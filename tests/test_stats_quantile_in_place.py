@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abtool.stats.descriptive import quantiles_by_partition
+from abtool.stats.descriptive import (
+    order_statistic_of_sorted_runs,
+    quantile_of_sorted_runs,
+    quantiles_by_partition,
+)
 from abtool.stats.grouped import grouped_quantile, grouped_quantile_in_place
 
 LEVELS = {"p0": 0.0, "p50": 0.5, "p95": 0.95, "p99": 0.99, "p100": 1.0}
@@ -55,3 +59,29 @@ def test_in_place_per_group_quantile_equals_the_copying_one(in_order: bool) -> N
     whole = quantiles_by_partition(values, LEVELS)
     present = values[~np.isnan(values)]
     assert whole == {key: float(np.quantile(present, q)) for key, q in LEVELS.items()}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_quantile_of_sorted_runs_is_numpys_quantile_of_their_union(seed: int) -> None:
+    """Runs of any lengths (empty ones too), values with many ties and zeros shared across
+    runs: every rank and the report's levels, against a sort of the union."""
+    rng = np.random.default_rng(seed)
+    runs = []
+    for _ in range(int(rng.integers(1, 6))):
+        n = int(rng.choice([0, 1, 2, 5, 100, 3_001]))
+        values = _values(rng, n)
+        runs.append(np.sort(values[~np.isnan(values)]))
+    union = np.sort(np.concatenate(runs))
+    if not len(union):
+        assert np.isnan(quantile_of_sorted_runs(runs, 0.5))
+        return
+    for rank in {0, len(union) - 1, *rng.integers(0, len(union), 20).tolist()}:
+        assert order_statistic_of_sorted_runs(runs, rank) == union[rank]
+    for q in LEVELS.values():
+        assert quantile_of_sorted_runs(runs, q) == float(np.quantile(union, q))  # bit for bit
+
+
+def test_order_statistic_outside_the_values_is_an_error() -> None:
+    runs = [np.array([1.0, 2.0]), np.array([], dtype=np.float64)]
+    with pytest.raises(IndexError):
+        order_statistic_of_sorted_runs(runs, 2)

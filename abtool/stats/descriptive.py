@@ -23,6 +23,44 @@ def quantile_sorted(values: NDArray[np.float64], q: float) -> float:
     return numpy_lerp(float(values[low]), float(values[high]), weight)
 
 
+def quantile_of_sorted_runs(runs: Sequence[NDArray[np.float64]], q: float) -> float:
+    """The q-quantile of the union of ascending ``runs`` (no NaN), as :func:`quantile_sorted`
+    of their merged sort gives it, bit for bit, without merging them: the two order
+    statistics it needs are found by :func:`order_statistic_of_sorted_runs`."""
+    n = sum(len(run) for run in runs)
+    if n == 0:
+        return float("nan")
+    low, high, weight = linear_positions(n, q)
+    a = order_statistic_of_sorted_runs(runs, low)
+    b = a if high == low else order_statistic_of_sorted_runs(runs, high)
+    return numpy_lerp(a, b, weight)
+
+
+def order_statistic_of_sorted_runs(runs: Sequence[NDArray[np.float64]], rank: int) -> float:
+    """The value of 0-based ``rank`` in the union of ascending ``runs`` (no NaN).
+
+    Each step takes the middle of the longest run's remaining window as a pivot and counts,
+    by binary search in every run, the values below it and up to it: the rank is the pivot's,
+    or the windows shrink to the side holding it, the longest at least by half. So there are
+    O(k log n) steps of k binary searches for k runs of n values, and no copy of the values.
+    """
+    low = [0] * len(runs)
+    high = [len(run) for run in runs]
+    if not 0 <= rank < sum(high):
+        raise IndexError(f"rank {rank} outside the {sum(high)} values")
+    while True:
+        widest = max(range(len(runs)), key=lambda i: high[i] - low[i])
+        pivot = runs[widest][(low[widest] + high[widest]) // 2]
+        below = [int(np.searchsorted(run, pivot, "left")) for run in runs]
+        up_to = [int(np.searchsorted(run, pivot, "right")) for run in runs]
+        if sum(below) <= rank < sum(up_to):
+            return float(pivot)
+        if rank < sum(below):
+            high = [min(h, b) for h, b in zip(high, below, strict=True)]
+        else:
+            low = [max(lo, u) for lo, u in zip(low, up_to, strict=True)]
+
+
 def linear_positions(n: int, q: float) -> tuple[int, int, float]:
     """Ranks (0-based) of the two order statistics and the weight numpy interpolates with.
 

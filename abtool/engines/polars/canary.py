@@ -38,6 +38,11 @@ import polars as pl
 
 from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.commands.canary import CanaryColumns
+from abtool.engines.polars.canary_bucket_columns import (
+    MAX_COLUMN_BUCKETS,
+    bucket_sum_columns,
+    column_bucket_moments,
+)
 from abtool.engines.polars.canary_buckets import (
     BUCKET,
     UnitBucketKey,
@@ -49,6 +54,7 @@ from abtool.engines.polars.canary_buckets import (
 )
 from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
 from abtool.engines.polars.canary_resolve import excluded_rows, resolve_variants
+from abtool.engines.polars.canary_roles import ROLES, TREATED, HeldRoles, RoleColumns, ScannedRoles
 from abtool.engines.polars.canary_schema import (
     CanarySchema,
     check_canary_schema,
@@ -65,8 +71,6 @@ from abtool.engines.polars.canary_units import (
     unit_table,
 )
 from abtool.engines.polars.canary_variants import (
-    ROLES,
-    TREATED,
     approximate_ks,
     is_role,
     role_rows,
@@ -136,24 +140,45 @@ def aggregate_canary(
         # again), and the whole log (other variants, the variant strings) is let go.
         frame = collect_each([frame.drop(columns.variant)], source.name)[0].lazy()
         scanned = frame
-    rows_of = role_rows(scanned, frame, columns, names, in_memory)
+    rows_of = role_rows(scanned, columns, names) if not in_memory else {}
     del scanned
     if progress:
         progress("Aggregating variants and units")
-    passes = _second_pass(
-        frame, source.name, columns, request, schema, first.top_values, buckets is not None
+    primary = request.metrics[0] if request.metrics else None
+    # A log held in memory with few buckets has the primary metric's (unit, bucket) sums
+    # as columns of the unit table (canary_bucket_columns); otherwise step 5 groups them.
+    as_columns = (
+        in_memory
+        and buckets is not None
+        and primary is not None
+        and buckets.count <= MAX_COLUMN_BUCKETS
     )
+    passes = _second_pass(
+        frame, source.name, columns, request, schema, first.top_values,
+        buckets.count if buckets is not None else None, as_columns,
+    )  # fmt: skip
     summary_rows, bucket_table, segment_tables = passes.summary, passes.buckets, passes.segments
-    # With the log in memory, each variant's latency and predictions are read and sorted on a
-    # second thread while this one reduces the units: numpy sorts on one core, and Polars'
-    # group-bys leave the other core idle part of the time. A scanned log's steps run one
-    # after the other, so its peak stays that of the largest step.
+    # With the log in memory, each variant's latency and predictions are taken in one select
+    # and sorted in numpy on a second thread while this one reduces the units: numpy sorts
+    # on one core, and Polars' group-bys leave the other core idle part of the time. A
+    # scanned log's steps run one after the other, each reading its columns, so its peak
+    # stays that of the largest step.
+    has_prediction, has_latency = schema.prediction is not None, schema.latency is not None
+    bucket_pair = (BUCKET, buckets.count) if buckets is not None else None
+    read: RoleColumns
+    if in_memory:
+        read = HeldRoles(frame, columns, source.name, has_prediction, has_latency, bucket_pair)
+    else:
+        requests = {role: int(summary_rows.get(role, {}).get("requests", 0)) for role in ROLES}
+        read = ScannedRoles(
+            rows_of, frame, columns, source.name, has_prediction, bucket_pair, requests
+        )
     figures_of = partial(
-        variant_figures, rows_of, frame, source.name, columns, schema.time,
-        schema.prediction is not None, schema.latency is not None, request.recent_window,
-        summary_rows, (BUCKET, buckets.count) if buckets is not None else None, progress,
+        variant_figures, read, columns, schema.time, has_latency, request.recent_window,
+        summary_rows, buckets.count if buckets is not None else None, progress,
     )  # fmt: skip
     figures = Beside(in_memory, figures_of)
+    del read, rows_of
     units = passes.units
     del passes  # the unit table goes as soon as it has been reduced
     if units.height == 0:
@@ -167,19 +192,22 @@ def aggregate_canary(
     # Sorted by unit: group_by returns units in a varying order, and the order of the
     # per-unit arrays changes the last digits of the sums the statistics take.
     consistent = units.filter(~pl.col(MIXED)).sort(columns.unit)
+    primary_moments = None
+    if as_columns:
+        assert buckets is not None
+        primary_moments = column_bucket_moments(consistent, buckets.count)
     consistent, pre_period = with_pre_period(
         source, consistent, columns.unit, columns.time, request, first.rows, progress
     )
     kinds = metric_kinds(units, schema.metrics)
     key = None
-    if buckets is not None:
+    if buckets is not None and not as_columns:
         ids = units[columns.unit]
         key = UnitBucketKey.fitting(ids.dtype, ids.min(), ids.max(), buckets.count)
         del ids
     del units
     adjusted = set(pre_period.metrics) if pre_period is not None else set()
     metrics = metric_records(consistent, kinds, request.metrics, adjusted, PRE)
-    primary = request.metrics[0] if request.metrics else None
     segments = {
         segment: segments_of(table, inconsistent_ids, columns.unit, primary or "")
         for segment, table in zip(request.segments, segment_tables, strict=False)
@@ -189,8 +217,7 @@ def aggregate_canary(
     salt_mismatched = salt_mismatches(consistent, columns.unit, request)
     first_seen = first_seen_units(consistent) if buckets is not None else None
     del consistent  # the tables and columns below are read without the unit table
-    primary_moments = None
-    if buckets is not None and primary is not None:
+    if buckets is not None and primary is not None and not as_columns:
         # After the unit table is gone: this group-by (an entry per unit and bucket) is the
         # largest of canary-decide's, and its entries are reduced to moments at once.
         primary_moments = unit_bucket_moments(
@@ -344,9 +371,11 @@ def _second_pass(
     request: CanaryRequest,
     schema: CanarySchema,
     top_values: dict[str, list[str]],
-    bucketed: bool,
+    bucket_count: int | None,
+    as_columns: bool,
 ) -> _Passes:
     """Per-variant summary rows by role, the unit table, segment tables and bucket tables."""
+    bucketed = bucket_count is not None
     extra = [pl.col(BUCKET).min().alias(BUCKET)] if bucketed else []
     if schema.covariate is not None:
         assert request.covariate is not None
@@ -355,12 +384,15 @@ def _second_pass(
             for m in request.metrics
             for e in covariate_sums(request.covariate, schema.covariate, m)
         ]
+    primary = request.metrics[0] if request.metrics else None
+    if as_columns:
+        assert primary is not None and bucket_count is not None
+        extra += bucket_sum_columns(primary, schema.metrics[primary], bucket_count)
     by = (TREATED, BUCKET) if bucketed else (TREATED,)
     queries = [
         variant_summary(frame, columns, schema.latency, schema.error, by),
         unit_table(frame, columns, schema.metrics, extra),
     ]
-    primary = request.metrics[0] if request.metrics else None
     if primary is not None:
         queries += [
             segment_table(frame, columns, segment, top_values[segment], primary, schema.metrics)

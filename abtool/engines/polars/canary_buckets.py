@@ -21,10 +21,10 @@ import polars as pl
 from numpy.typing import NDArray
 
 from abtool.aggregates.canary import Timeline, UnitBuckets, VariantBuckets
-from abtool.engines.polars.canary_variants import ROLES, TREATED
+from abtool.engines.polars.canary_roles import ROLES, TREATED
 from abtool.engines.polars.hygiene import unusable_number
 from abtool.errors import UsageError
-from abtool.stats.descriptive import quantile_sorted
+from abtool.stats.descriptive import quantile_of_sorted_runs, quantile_sorted
 from abtool.stats.ratio_series import Moments, bucket_moments, cumulative_moments
 
 BUCKET = "__bucket"
@@ -172,32 +172,21 @@ def _running(values: NDArray[np.float64], start: NDArray[np.int64]) -> NDArray[n
     return np.asarray(total - (total - values)[start], dtype=np.float64)
 
 
-def group_key(treated: str, bucket: str | None, count: int) -> pl.Expr:
-    """The group of each row for :func:`role_latency_quantiles`, a 16-bit integer: role, then
-    bucket (``count`` for a row without one); ``bucket`` None: one group per role."""
-    groups = count + 1 if bucket is not None else 1
-    key = pl.col(treated).cast(pl.Int16) * groups
-    if bucket is not None:
-        index = pl.col(bucket)
-        inside = index.is_not_null() & (index >= 0)
-        key = key + pl.when(inside).then(index).otherwise(count).cast(pl.Int16)
-    return key.cast(pl.Int16)
-
-
 def role_latency_quantiles(
     columns: list[NDArray[Any]], count: int | None
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[float | None]] | None]:
     """p50 and p99 latency of each role and, with ``count`` buckets, each role's p99 per
     bucket (None where a bucket has no latency).
 
-    ``columns`` are the latency (NaN where unusable) and its :func:`group_key`; the list is
+    ``columns`` are the latency (NaN where unusable) and its group key
+    (:func:`~abtool.engines.polars.canary_roles.group_key`); the list is
     emptied, so each array is freed as soon as it has been used. Rows are ordered by group
     (each role's rows contiguous) by :func:`_grouped`; each group is sorted in place (its
-    p99), then each role's rows are sorted again for its p50 and p99 (an unstable sort: the
-    order of equal values cannot change a quantile, and there is no -0.0, see
-    :func:`~abtool.engines.polars.hygiene.blank_unusable_latency`). The quantiles are
-    :func:`~abtool.stats.descriptive.quantile_sorted` of the sorted values, equal to
-    ``numpy.quantile`` bit for bit. Memory: at most the latency, the key and the grouped
+    p99; an unstable sort: the order of equal values cannot change a quantile, and there is
+    no -0.0, see :func:`~abtool.engines.polars.hygiene.blank_unusable_latency`), and each
+    role's p50 and p99 are found in its groups' sorted runs by binary search
+    (:func:`~abtool.stats.descriptive.quantile_of_sorted_runs`), without sorting the role's
+    values again. The quantiles equal ``numpy.quantile`` bit for bit. Memory: at most the latency, the key and the grouped
     copy (18 bytes a row).
     """
     latency, key = columns
@@ -210,14 +199,18 @@ def role_latency_quantiles(
     by_bucket: dict[str, list[float | None]] = {"control": [], "treatment": []}
     overall: dict[str, dict[str, float]] = {}
     for r, role in enumerate(ROLES):
+        runs = []
         for g in range(r * groups, (r + 1) * groups):
             part = grouped[bounds[g] : bounds[g + 1]]
             part.sort()
+            runs.append(part)
             if count is not None and g - r * groups < count:
                 by_bucket[role].append(quantile_sorted(part, 0.99) if len(part) else None)
-        values = grouped[bounds[r * groups] : bounds[(r + 1) * groups]]
-        values.sort()  # numpy's vectorised sort: a third of a merge sort's time here
-        overall[role] = {"p50": quantile_sorted(values, 0.50), "p99": quantile_sorted(values, 0.99)}
+        # The role's quantiles from its groups' sorted runs: no second sort of its values.
+        overall[role] = {
+            "p50": quantile_of_sorted_runs(runs, 0.50),
+            "p99": quantile_of_sorted_runs(runs, 0.99),
+        }
     return overall, by_bucket if count is not None else None
 
 
@@ -325,12 +318,25 @@ def unit_bucket_moments(
         bucket, first = decoded[BUCKET].to_numpy(), decoded["first"].to_numpy()
         del decoded
         ordered = ordered.drop(_KEY)
+    x, y = ordered["x"].to_numpy(), ordered["y"].to_numpy()
+    return entry_moments(bucket, first, x, y, ordered[TREATED].to_numpy(), count)
+
+
+def entry_moments(
+    bucket: NDArray[Any],
+    first: NDArray[np.bool_],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    treated: NDArray[np.bool_],
+    count: int,
+) -> dict[tuple[bool, bool], Moments]:
+    """The moments per bucket by (treated, cumulative) of the (unit, bucket) entries, in
+    (unit, bucket) order: each entry's bucket, whether it is its unit's first, its sums and
+    its unit's role. The report's sums of :func:`unit_buckets` (same values, order and calls)."""
     start = np.where(first, np.arange(len(first)), 0)
     np.maximum.accumulate(start, out=start)
-    x, y = ordered["x"].to_numpy(), ordered["y"].to_numpy()
     cum_x, cum_y = _running(x, start), _running(y, start)
     del start
-    treated = ordered[TREATED].to_numpy()
     moments: dict[tuple[bool, bool], Moments] = {}
     for role in (False, True):
         mine = treated == role

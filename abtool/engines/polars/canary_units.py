@@ -15,7 +15,8 @@ import polars as pl
 from abtool.aggregates.canary import CanaryRequest, MetricData, SegmentData, UnitSums
 from abtool.assignment import in_treatment
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.canary_variants import ROLES, TREATED, is_role
+from abtool.engines.polars.canary_roles import ROLES, TREATED
+from abtool.engines.polars.canary_variants import is_role
 from abtool.engines.polars.hygiene import finite_float, unusable_number
 
 MIXED = "__mixed"

@@ -1,16 +1,16 @@
 """canary-decide on Polars: each variant's health (which values are control and treatment:
 :mod:`abtool.engines.polars.canary_resolve`).
 
-Each variant's time and prediction columns are read once into preallocated numpy arrays
-(16 bytes a row of the variant) and sorted in place: the time range, the prediction mean,
-the sorted predictions for the KS statistic and the most recent predictions for the KS test
-all come from that one read.
+Each variant's time and prediction columns are read once into numpy arrays
+(:mod:`abtool.engines.polars.canary_roles`, 16 bytes a row of the variant) and sorted in
+place: the time range, the prediction mean, the sorted predictions for the KS statistic and
+the most recent predictions for the KS test all come from that one read.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,22 +19,17 @@ from numpy.typing import NDArray
 
 from abtool.aggregates.canary import CanaryRequest, PredictionKS, VariantData
 from abtool.commands.canary import CanaryColumns
+from abtool.engines.polars.canary_roles import NO_TIME, ROLES, TREATED, RoleColumns
 from abtool.engines.polars.hygiene import (
     blank_non_finite,
     blank_unusable_latency,
     unusable_latency,
 )
 from abtool.engines.polars.schema import error_flag
-from abtool.engines.polars.source import owned_column, owned_columns
 from abtool.stats.bucket_source import ArrayBucketSource
 from abtool.stats.bucketed import ks_bounds
 
-ROLES = ("control", "treatment")
-TREATED = "__treated"
-"""The boolean role column: True for treatment (groups and filters faster than a label)."""
-
 _RECENT_CHUNK = 1_000_000
-_NO_TIME = np.iinfo(np.int64).min  # stands for a null timestamp in the physical values
 _LATEST = np.iinfo(np.int64).max
 
 
@@ -64,36 +59,30 @@ def variant_summary(
 
 
 def variant_rows(
-    frame: pl.LazyFrame,
-    columns: CanaryColumns,
+    arrays: list[NDArray[Any]],
     time_dtype: pl.DataType,
-    has_prediction: bool,
-    rows: int,
     window: int,
-    name: str,
 ) -> tuple[dict[str, Any], tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """One variant's time range and prediction mean; its valid predictions sorted, and its
     ``window`` most recent ones sorted.
 
-    The prediction and time columns are read here anyway (for the sort), so their figures are
-    computed from them rather than decoded a second time by the summary query. Both are read
-    in one pass into preallocated numpy arrays (:func:`owned_columns`), so the peak is the two
-    columns, 16 bytes a row of the variant, and the predictions are sorted in place.
+    ``arrays`` (emptied here) holds the variant's physical times and, when the log has them,
+    its predictions (:meth:`~abtool.engines.polars.canary_roles.RoleColumns.role`). The
+    prediction and time columns are read for the sort anyway, so their figures are computed
+    from them rather than decoded a second time by the summary query. The predictions are
+    sorted in place.
     """
-    physical_time = pl.col(columns.time).to_physical().cast(pl.Int64).fill_null(_NO_TIME)
-    if has_prediction:
-        prediction = pl.col(columns.prediction).cast(pl.Float64)
-        stamps, values = owned_columns(frame, [physical_time, prediction], name, rows)
-    else:
-        stamps = owned_column(frame, physical_time, name, rows)
-    has_time = stamps != _NO_TIME
+    stamps = arrays[0]
+    values = arrays[1] if len(arrays) > 1 else None
+    arrays.clear()
+    has_time = stamps != NO_TIME
     timed = int(np.count_nonzero(has_time))
     figures: dict[str, Any] = {
         # where= rather than stamps[has_time]: no copy of the column.
         "time_min": _as_time(stamps.min(where=has_time, initial=_LATEST), time_dtype)
         if timed
         else None,
-        "time_max": _as_time(stamps.max(where=has_time, initial=_NO_TIME), time_dtype)
+        "time_max": _as_time(stamps.max(where=has_time, initial=NO_TIME), time_dtype)
         if timed
         else None,
         "missing_time": len(stamps) - timed,
@@ -101,7 +90,7 @@ def variant_rows(
         "missing_prediction": 0,
     }
     empty = np.empty(0, dtype=np.float64)
-    if not has_prediction:
+    if values is None:
         return figures, (empty, empty)
     blank_non_finite(values)  # ±inf is left out with the missing values
     valid = ~np.isnan(values)  # nulls arrive as NaN
@@ -117,25 +106,21 @@ def variant_rows(
 
 
 def latency_quantiles(
-    frame: pl.LazyFrame,
-    column: str,
-    rows: int,
-    name: str,
-    buckets: tuple[str, int] | None = None,
+    arrays: list[NDArray[Any]], count: int | None
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[float | None]] | None]:
-    """p50 and p99 latency of each variant, from one read of the column and the role flag;
-    with ``buckets`` (the bucket column and the number of buckets), also each variant's p99
-    per bucket (:func:`abtool.engines.polars.canary_buckets.role_latency_quantiles`).
+    """p50 and p99 latency of each variant, from one read of the column and its group key
+    (:meth:`~abtool.engines.polars.canary_roles.RoleColumns.latency`, emptied here); with
+    ``count`` buckets, also each variant's p99 per bucket
+    (:func:`abtool.engines.polars.canary_buckets.role_latency_quantiles`).
 
     Outside the streaming group-by, where a quantile held the whole column and more (2.3 GB
     at 50M rows): here the column and a 16-bit group key are read (10 bytes a row), then
     ordered by group.
     """
-    from abtool.engines.polars.canary_buckets import group_key, role_latency_quantiles
+    from abtool.engines.polars.canary_buckets import role_latency_quantiles
 
-    bucket, count = buckets if buckets is not None else (None, None)
-    key = group_key(TREATED, bucket, count or 0)
-    columns = owned_columns(frame, [pl.col(column).cast(pl.Float64), key], name, rows)
+    columns = arrays[:]
+    arrays.clear()
     blank_unusable_latency(columns[0])
     return role_latency_quantiles(columns, count)
 
@@ -209,45 +194,33 @@ def _float(value: object) -> float | None:
 
 
 def variant_figures(
-    rows_of: Mapping[str, pl.LazyFrame],
-    frame: pl.LazyFrame,
-    name: str,
+    read: RoleColumns,
     columns: CanaryColumns,
     time_dtype: pl.DataType,
-    has_prediction: bool,
     has_latency: bool,
     recent_window: int,
     summary: dict[str, dict[str, Any]],
-    buckets: tuple[str, int] | None,
+    bucket_count: int | None,
     progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[float | None]] | None]:
     """Each role's summary with its latency quantiles, time range and predictions added, and
-    each role's p99 latency per bucket (with ``buckets``).
+    each role's p99 latency per bucket (with ``bucket_count`` buckets).
 
-    ``rows_of`` holds each role's rows (see :func:`role_rows`); ``frame`` both roles' rows
-    with the role flag (and the bucket, with ``buckets``).
+    ``read`` gives the arrays (:mod:`abtool.engines.polars.canary_roles`): the latency
+    first, then each role's times and predictions.
     """
     quantiles: dict[str, dict[str, float]] = {}
     p99 = None
     if has_latency:
         if progress:
             progress("Latency quantiles")
-        requests = sum(int(summary.get(role, {}).get("requests", 0)) for role in ROLES)
-        quantiles, p99 = latency_quantiles(frame, columns.latency, requests, name, buckets)
+        quantiles, p99 = latency_quantiles(read.latency(), bucket_count)
     if progress:
         progress("Sorting predictions")
     figures_by_role: dict[str, dict[str, Any]] = {}
     for role in ROLES:
         row = dict(summary.get(role, {}))
-        figures, predictions = variant_rows(
-            rows_of[role],
-            columns,
-            time_dtype,
-            has_prediction,
-            int(row.get("requests", 0)),
-            recent_window,
-            name,
-        )
+        figures, predictions = variant_rows(read.role(role), time_dtype, recent_window)
         row.update(quantiles.get(role, {}))
         # Same key order as one summary query would give (the order of the warnings).
         figures_by_role[role] = {
@@ -264,16 +237,10 @@ def variant_figures(
 
 
 def role_rows(
-    scanned: pl.LazyFrame,
-    frame: pl.LazyFrame,
-    columns: CanaryColumns,
-    names: tuple[str, str],
-    in_memory: bool,
+    scanned: pl.LazyFrame, columns: CanaryColumns, names: tuple[str, str]
 ) -> dict[str, pl.LazyFrame]:
-    """Each role's rows: filtered on the raw columns of a scan (``scanned``), so the filter is
-    pushed into the Parquet reader; by the role flag of ``frame`` when it is held in memory."""
-    if in_memory:
-        return {role: frame.filter(is_role(role)) for role in ROLES}
+    """Each role's rows of a scan, filtered on the raw columns (so the filter is pushed into
+    the Parquet reader)."""
     unit = pl.col(columns.unit)
     variant = pl.col(columns.variant).cast(pl.String)
     return {

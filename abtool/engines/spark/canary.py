@@ -34,6 +34,7 @@ from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary import _FirstPass
 from abtool.engines.polars.canary_buckets import Buckets, choose_buckets
 from abtool.engines.polars.canary_resolve import excluded_rows, resolve_variants
+from abtool.engines.polars.canary_roles import ROLES, TREATED
 from abtool.engines.polars.canary_schema import (
     check_canary_schema,
     experiment_since,
@@ -42,7 +43,7 @@ from abtool.engines.polars.canary_schema import (
 from abtool.engines.polars.canary_units import (
     MIXED,
 )
-from abtool.engines.polars.canary_variants import ROLES, TREATED, variant_data
+from abtool.engines.polars.canary_variants import variant_data
 from abtool.engines.spark.canary_figures import BUCKET, value_counts, variant_figures
 from abtool.engines.spark.canary_pre import covariate_sums
 from abtool.engines.spark.canary_units import metric_sums, units_here

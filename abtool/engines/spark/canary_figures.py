@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 
 from abtool.aggregates.canary import PredictionKS
 from abtool.commands.canary import CanaryColumns
-from abtool.engines.polars.canary_variants import ROLES, TREATED
+from abtool.engines.polars.canary_roles import ROLES, TREATED
 from abtool.engines.spark.grouped_buckets import (
     GROUP,
     VALUE,

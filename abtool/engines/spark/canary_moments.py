@@ -31,8 +31,8 @@ from abtool.assignment import BUCKETS
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary import _FirstPass
 from abtool.engines.polars.canary_buckets import Buckets, variant_buckets
+from abtool.engines.polars.canary_roles import ROLES, TREATED
 from abtool.engines.polars.canary_units import MIXED
-from abtool.engines.polars.canary_variants import ROLES, TREATED
 from abtool.engines.spark.canary_figures import BUCKET
 from abtool.engines.spark.canary_units import UnitPart, metric_sums, unit_bucket_table
 from abtool.engines.spark.source import col, collect_row, collect_rows, polars_frame

@@ -25,6 +25,7 @@ from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary import _FirstPass
 from abtool.engines.polars.canary_buckets import Buckets, bucket_timeline
 from abtool.engines.polars.canary_pre import PRE
+from abtool.engines.polars.canary_roles import ROLES, TREATED
 from abtool.engines.polars.canary_units import (
     MIXED,
     metric_kinds,
@@ -32,7 +33,7 @@ from abtool.engines.polars.canary_units import (
     salt_mismatches,
     segments_of,
 )
-from abtool.engines.polars.canary_variants import ROLES, TREATED, is_role
+from abtool.engines.polars.canary_variants import is_role
 from abtool.engines.spark.canary_figures import BUCKET
 from abtool.engines.spark.canary_pre import with_pre_period
 from abtool.engines.spark.source import SparkSource, col, polars_frame
