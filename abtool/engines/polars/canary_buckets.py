@@ -186,8 +186,8 @@ def role_latency_quantiles(
     no -0.0, see :func:`~abtool.engines.polars.hygiene.blank_unusable_latency`), and each
     role's p50 and p99 are found in its groups' sorted runs by binary search
     (:func:`~abtool.stats.descriptive.quantile_of_sorted_runs`), without sorting the role's
-    values again. The quantiles equal ``numpy.quantile`` bit for bit. Memory: at most the latency, the key and the grouped
-    copy (18 bytes a row).
+    values again. The quantiles equal ``numpy.quantile`` bit for bit. Memory: at most the
+    latency, the key and the grouped copy (18 bytes a row).
     """
     latency, key = columns
     columns.clear()
