@@ -38,3 +38,25 @@ def test_owned_column_names_the_log_on_failure(tmp_path: Path) -> None:
     path = write_parquet(tmp_path / "x.parquet", pl.DataFrame({"x": ["a", "b"]}))
     with pytest.raises(InputError, match=r"x\.parquet"):
         source.owned_column(pl.scan_parquet(path), pl.col("x").cast(pl.Int64), "x.parquet", 2)
+
+
+def test_columns_of_a_frame_held_in_memory_are_owned_copies() -> None:
+    """Without an expected length (a log held in memory) the columns are collected whole and
+    copied out one by one: writable, nulls as NaN, and sorting them leaves the frame as it
+    was, whatever its chunks."""
+    values = np.random.default_rng(2).normal(size=3000)
+    chunks = [
+        pl.DataFrame({"x": values[i : i + 1000], "k": np.arange(i, i + 1000) % 7})
+        for i in range(0, 3000, 1000)
+    ]
+    frame = pl.concat(chunks, rechunk=False).with_columns(
+        pl.when(pl.col("k") == 3).then(None).otherwise(pl.col("x")).alias("x")
+    )
+    before = frame.clone()
+    x, k = source.owned_columns(frame.lazy(), [pl.col("x"), pl.col("k")], "held")
+    assert x.flags.writeable and k.flags.writeable
+    np.testing.assert_array_equal(x, frame["x"].to_numpy())  # nulls arrive as NaN
+    np.testing.assert_array_equal(k, frame["k"].to_numpy())
+    x.sort()
+    k.sort()
+    assert frame.equals(before)

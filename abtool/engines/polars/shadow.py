@@ -91,7 +91,8 @@ def aggregate_shadow(
     frame = resident(frame, source)  # every pass below reads the columns once
     # Held in memory (within the budget), the segment KS takes two values at a time; a
     # scanned log, larger, one (its peak unchanged).
-    threads = THREADS if frame is not scanned else 1
+    held = frame is not scanned
+    threads = THREADS if held else 1
     del scanned
     frame, duplicates = drop_duplicate_requests(frame, request_col, name)
 
@@ -205,8 +206,11 @@ def aggregate_shadow(
     # times the read itself.
     if progress and (latency_cols or mode == "score"):
         progress("Reading latency and prediction columns")
+    # A scanned log's columns are read batch by batch into arrays of this many rows; a log
+    # held in memory is copied out whole (faster, its columns being there already).
+    expected_rows = rows if not held else None
     with ThreadPoolExecutor(max_workers=1) as worker:
-        latency, p99 = latency_quantiles(frame, latency_cols, buckets, worker, name, rows)
+        latency, p99 = latency_quantiles(frame, latency_cols, buckets, worker, name, expected_rows)
         if mode == "score":
             time_missing = t_missing if summary["excl_time"] else None
             primary_sorted, shadow_sorted, tables = sorted_valid_pair(
@@ -216,7 +220,7 @@ def aggregate_shadow(
                 time_missing,
                 worker,
                 name,
-                rows,
+                expected_rows,
                 tables,
                 request.segment_ks_rows,
                 threads,

@@ -47,7 +47,7 @@ def latency_quantiles(
     buckets: BucketCodes | None,
     worker: ThreadPoolExecutor,
     name: str,
-    rows: int,
+    rows: int | None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, NDArray[np.float64]]]:
     """Exact quantiles of each latency column, and its p99 in each time bucket.
 
@@ -102,7 +102,7 @@ def sorted_valid_pair(
     time_missing: pl.Expr | None,
     worker: ThreadPoolExecutor,
     name: str,
-    rows: int,
+    rows: int | None,
     tables: dict[str, SegmentCounts],
     max_rows: int,
     threads: int = 1,
