@@ -30,6 +30,8 @@ STAGES = {
         ("abtool.engines.polars.canary", "drop_duplicate_requests"),
         ("abtool.engines.polars.canary", "_first_pass"),
         ("abtool.engines.polars.canary", "_second_pass"),
+        ("abtool.engines.polars.canary", "HeldRoles"),
+        ("abtool.engines.polars.canary", "column_bucket_moments"),
         ("abtool.engines.polars.canary_variants", "latency_quantiles"),
         ("abtool.engines.polars.canary_buckets", "role_latency_quantiles"),
         ("abtool.engines.polars.canary_variants", "variant_rows"),

@@ -8,18 +8,22 @@ Named steps, each a lazy Polars pass on the streaming engine reading only the co
    treatment, and to choose the time buckets) and the largest values of each segment column.
 3. :func:`_second_pass` — per-variant counts and errors, one row per unit with the metric
    sums (as many rows as units, not requests), per-segment unit tables, and the per-bucket
-   counts of :mod:`abtool.engines.polars.canary_buckets`.
+   counts of :mod:`abtool.engines.polars.canary_buckets`; for a log held in memory with few
+   buckets, also the primary metric's sums per bucket as unit-table columns
+   (:mod:`abtool.engines.polars.canary_bucket_columns`), which then replace step 5.
 4. The pre-period's per-unit covariate sums, when CUPED asks for them
    (:mod:`abtool.engines.polars.canary_pre`).
 5. With time buckets, the primary metric per (unit, bucket), reduced at once to the
    timeline's moments (:func:`~abtool.engines.polars.canary_buckets.unit_bucket_moments`).
 6. :func:`~abtool.engines.polars.canary_variants.variant_figures` — each variant's latency
-   quantiles (overall and per bucket), time range and predictions, read into numpy.
+   quantiles (overall and per bucket), time range and predictions, read into numpy
+   (:mod:`abtool.engines.polars.canary_roles`).
 
 Each table is dropped once reduced to numpy arrays or counts, before the next large one is
 built, so the peak is the largest single step rather than their sum. A log held in memory
 (:mod:`~abtool.engines.polars.resident`) trades some of that for time: its compared rows are
-kept once with their role and bucket, and step 6 runs on a second thread beside steps 4 and 5.
+kept once with their role and bucket, and step 6 takes its columns in one select and runs in
+numpy on a second thread beside steps 4 and 5.
 
 Only per-unit rows and the prediction columns leave Polars. Units logged under both variants
 are *inconsistent*: their rows stay in the per-variant health figures (a request served by a
@@ -159,7 +163,7 @@ def aggregate_canary(
     )  # fmt: skip
     summary_rows, bucket_table, segment_tables = passes.summary, passes.buckets, passes.segments
     # With the log in memory, each variant's latency and predictions are taken in one select
-    # and sorted in numpy on a second thread while this one reduces the units: numpy sorts
+    # and worked on in numpy on a second thread while this one reduces the units: numpy sorts
     # on one core, and Polars' group-bys leave the other core idle part of the time. A
     # scanned log's steps run one after the other, each reading its columns, so its peak
     # stays that of the largest step.
