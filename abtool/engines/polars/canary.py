@@ -22,8 +22,8 @@ Named steps, each a lazy Polars pass on the streaming engine reading only the co
 Each table is dropped once reduced to numpy arrays or counts, before the next large one is
 built, so the peak is the largest single step rather than their sum. A log held in memory
 (:mod:`~abtool.engines.polars.resident`) trades some of that for time: its compared rows are
-kept once with their role and bucket, and step 6 takes its columns in one select and runs in
-numpy on a second thread beside steps 4 and 5.
+kept once with their role and bucket, and step 6 runs on a second thread beside steps 4 and
+5, each of its columns collected whole from memory rather than batch by batch.
 
 Only per-unit rows and the prediction columns leave Polars. Units logged under both variants
 are *inconsistent*: their rows stay in the per-variant health figures (a request served by a
@@ -162,8 +162,8 @@ def aggregate_canary(
         buckets.count if buckets is not None else None, as_columns,
     )  # fmt: skip
     summary_rows, bucket_table, segment_tables = passes.summary, passes.buckets, passes.segments
-    # With the log in memory, each variant's latency and predictions are taken in one select
-    # and worked on in numpy on a second thread while this one reduces the units: numpy sorts
+    # With the log in memory, each variant's latency and predictions are collected and worked
+    # on in numpy on a second thread while this one reduces the units: numpy sorts
     # on one core, and Polars' group-bys leave the other core idle part of the time. A
     # scanned log's steps run one after the other, each reading its columns, so its peak
     # stays that of the largest step.
@@ -171,7 +171,7 @@ def aggregate_canary(
     bucket_pair = (BUCKET, buckets.count) if buckets is not None else None
     read: RoleColumns
     if in_memory:
-        read = HeldRoles(frame, columns, source.name, has_prediction, has_latency, bucket_pair)
+        read = HeldRoles(frame, columns, source.name, has_prediction, bucket_pair)
     else:
         requests = {role: int(summary_rows.get(role, {}).get("requests", 0)) for role in ROLES}
         read = ScannedRoles(
