@@ -11,6 +11,7 @@ from abtool.stats.ratio_series import (
     bucket_moments,
     cumulative_moments,
     estimates,
+    moments_by_role,
     ratio_from_moments,
 )
 
@@ -86,3 +87,35 @@ def test_cumulative_is_the_log_cut_at_each_bucket_end(seed: int):
 def test_a_bucket_with_fewer_than_two_units_has_no_estimate():
     found = estimates(bucket_moments(np.array([0, 2, 2]), np.ones(3), np.ones(3), 3))
     assert found[0] is None and found[1] is None and found[2] is not None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_moments_of_both_roles_at_once_equal_each_roles_bit_for_bit(seed):
+    """One bincount over 2 x buckets bins adds each bin's entries in their order, as the
+    per-role calls do on each role's entries taken out."""
+    rng = np.random.default_rng(seed)
+    n, buckets = 5_000, 6
+    unit = np.sort(rng.integers(0, 800, n))
+    bucket = rng.integers(0, buckets, n)
+    order = np.lexsort((bucket, unit))
+    unit, bucket = unit[order], bucket[order]
+    first = np.r_[True, unit[1:] != unit[:-1]]
+    treated = unit % 3 == 0
+    x, y = rng.exponential(2.0, n), rng.integers(1, 9, n).astype(float)
+    starts = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    cum_x = np.cumsum(x) - (np.cumsum(x) - x)[starts]
+    cum_y = np.cumsum(y) - (np.cumsum(y) - y)[starts]
+    got = moments_by_role(bucket, treated, x, y, cum_x, cum_y, first, buckets)
+    for role in (False, True):
+        m = treated == role
+        expected = {
+            (role, False): bucket_moments(bucket[m], x[m], y[m], buckets),
+            (role, True): cumulative_moments(
+                bucket[m], x[m], y[m], cum_x[m], cum_y[m], first[m], buckets
+            ),
+        }
+        for key, want in expected.items():
+            for field in ("units", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"):
+                found = getattr(got[key], field)
+                assert found.dtype == getattr(want, field).dtype, (key, field)
+                assert found.tobytes() == getattr(want, field).tobytes(), (key, field)

@@ -25,7 +25,7 @@ from abtool.engines.polars.canary_roles import ROLES, TREATED
 from abtool.engines.polars.hygiene import unusable_number
 from abtool.errors import UsageError
 from abtool.stats.descriptive import quantile_of_sorted_runs, quantile_sorted
-from abtool.stats.ratio_series import Moments, bucket_moments, cumulative_moments
+from abtool.stats.ratio_series import Moments, moments_by_role
 
 BUCKET = "__bucket"
 AUTO_HOURS = 36  # auto: day buckets once the log spans this many hours, hour buckets below
@@ -337,16 +337,7 @@ def entry_moments(
     np.maximum.accumulate(start, out=start)
     cum_x, cum_y = _running(x, start), _running(y, start)
     del start
-    moments: dict[tuple[bool, bool], Moments] = {}
-    for role in (False, True):
-        mine = treated == role
-        b = bucket[mine].astype(np.int64)
-        xs, ys, cxs, cys, firsts = x[mine], y[mine], cum_x[mine], cum_y[mine], first[mine]
-        del mine
-        moments[(role, True)] = cumulative_moments(b, xs, ys, cxs, cys, firsts, count)
-        del cxs, cys, firsts
-        moments[(role, False)] = bucket_moments(b, xs, ys, count)
-    return moments
+    return moments_by_role(bucket, treated, x, y, cum_x, cum_y, first, count)
 
 
 def variant_timeline(
