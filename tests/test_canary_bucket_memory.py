@@ -9,7 +9,11 @@ import polars as pl
 import pytest
 
 import abtool.engines.polars.canary_buckets as cb
-from abtool.engines.polars.canary_bucket_columns import bucket_sum_columns, column_bucket_moments
+from abtool.engines.polars.canary_bucket_columns import (
+    bucket_sum_columns,
+    column_bucket_moments,
+    columns_fit,
+)
 from abtool.engines.polars.canary_roles import TREATED
 from abtool.stats.ratio_series import bucket_moments, cumulative_moments
 
@@ -130,3 +134,10 @@ def test_bucket_sums_as_unit_table_columns_give_the_same_moments(integer_metric)
                 assert found.tobytes() == want.tobytes(), (k, field)
             else:
                 np.testing.assert_allclose(found, want, rtol=1e-12, err_msg=f"{k} {field}")
+
+
+def test_bucket_sums_are_columns_only_for_few_buckets_within_the_budget():
+    """At most 8 buckets, and their columns within 640 MiB even if every row were a unit."""
+    assert columns_fit(2, 10_000_000)  # the benchmark's 10M-row, two-day log
+    assert columns_fit(5, 10_000_000) and not columns_fit(6, 10_000_000)
+    assert columns_fit(8, 1_000_000) and not columns_fit(9, 1_000_000)

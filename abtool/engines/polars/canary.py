@@ -43,9 +43,9 @@ import polars as pl
 from abtool.aggregates.canary import CanaryData, CanaryRequest
 from abtool.commands.canary import CanaryColumns
 from abtool.engines.polars.canary_bucket_columns import (
-    MAX_COLUMN_BUCKETS,
     bucket_sum_columns,
     column_bucket_moments,
+    columns_fit,
 )
 from abtool.engines.polars.canary_buckets import (
     BUCKET,
@@ -155,7 +155,7 @@ def aggregate_canary(
         in_memory
         and buckets is not None
         and primary is not None
-        and buckets.count <= MAX_COLUMN_BUCKETS
+        and columns_fit(buckets.count, first.rows)
     )
     passes = _second_pass(
         frame, source.name, columns, request, schema, first.top_values,
