@@ -58,7 +58,7 @@ from abtool.engines.polars.canary_buckets import (
 )
 from abtool.engines.polars.canary_pre import PRE, covariate_sums, with_pre_period
 from abtool.engines.polars.canary_resolve import excluded_rows, resolve_variants
-from abtool.engines.polars.canary_roles import ROLES, TREATED, HeldRoles, RoleColumns, ScannedRoles
+from abtool.engines.polars.canary_roles import ROLES, TREATED, RoleColumns
 from abtool.engines.polars.canary_schema import (
     CanarySchema,
     check_canary_schema,
@@ -144,7 +144,7 @@ def aggregate_canary(
         # again), and the whole log (other variants, the variant strings) is let go.
         frame = collect_each([frame.drop(columns.variant)], source.name)[0].lazy()
         scanned = frame
-    rows_of = role_rows(scanned, columns, names) if not in_memory else {}
+    rows_of = role_rows(scanned, frame, columns, names, in_memory)
     del scanned
     if progress:
         progress("Aggregating variants and units")
@@ -169,14 +169,10 @@ def aggregate_canary(
     # stays that of the largest step.
     has_prediction, has_latency = schema.prediction is not None, schema.latency is not None
     bucket_pair = (BUCKET, buckets.count) if buckets is not None else None
-    read: RoleColumns
-    if in_memory:
-        read = HeldRoles(frame, columns, source.name, has_prediction, bucket_pair)
-    else:
+    requests = None  # held: each step's columns collected whole
+    if not in_memory:
         requests = {role: int(summary_rows.get(role, {}).get("requests", 0)) for role in ROLES}
-        read = ScannedRoles(
-            rows_of, frame, columns, source.name, has_prediction, bucket_pair, requests
-        )
+    read = RoleColumns(rows_of, frame, columns, source.name, has_prediction, bucket_pair, requests)
     figures_of = partial(
         variant_figures, read, columns, schema.time, has_latency, request.recent_window,
         summary_rows, buckets.count if buckets is not None else None, progress,

@@ -237,10 +237,16 @@ def variant_figures(
 
 
 def role_rows(
-    scanned: pl.LazyFrame, columns: CanaryColumns, names: tuple[str, str]
+    scanned: pl.LazyFrame,
+    frame: pl.LazyFrame,
+    columns: CanaryColumns,
+    names: tuple[str, str],
+    in_memory: bool,
 ) -> dict[str, pl.LazyFrame]:
-    """Each role's rows of a scan, filtered on the raw columns (so the filter is pushed into
-    the Parquet reader)."""
+    """Each role's rows: filtered on the raw columns of a scan (``scanned``), so the filter is
+    pushed into the Parquet reader; by the role flag of ``frame`` when it is held in memory."""
+    if in_memory:
+        return {role: frame.filter(is_role(role)) for role in ROLES}
     unit = pl.col(columns.unit)
     variant = pl.col(columns.variant).cast(pl.String)
     return {
