@@ -82,16 +82,43 @@ def cumulative_moments(
     b = np.asarray(bucket, dtype=np.int64)
     xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     cx, cy = np.asarray(cum_x, dtype=np.float64), np.asarray(cum_y, dtype=np.float64)
-    px, py = cx - xs, cy - ys  # the running sums before this entry (0 at the first)
-    step = bucket_moments(b, xs, ys, buckets)
+    within = bucket_moments(b, xs, ys, buckets)
+    firsts = np.asarray(first, dtype=np.bool_)
+    return _running_totals(_increments(b, within, xs, ys, cx, cy, firsts, buckets))
+
+
+def _increments(
+    b: NDArray[np.int64],
+    within: Moments,
+    x: FloatArray,
+    y: FloatArray,
+    cum_x: FloatArray,
+    cum_y: FloatArray,
+    first: NDArray[np.bool_],
+    bins: int,
+) -> Moments:
+    """Each bin's increments of the running sums' moments (see the module docstring);
+    ``within`` is :func:`bucket_moments` of the same entries."""
+    px, py = cum_x - x, cum_y - y  # the running sums before each entry (0 at the first)
     return Moments(
-        units=np.cumsum(np.bincount(b[np.asarray(first, dtype=np.bool_)], minlength=buckets)),
-        sum_x=np.cumsum(step.sum_x),
-        sum_y=np.cumsum(step.sum_y),
-        sum_xx=np.cumsum(_per_bucket(b, cx * cx - px * px, buckets)),
-        sum_yy=np.cumsum(_per_bucket(b, cy * cy - py * py, buckets)),
-        sum_xy=np.cumsum(_per_bucket(b, cx * cy - px * py, buckets)),
+        units=np.bincount(b[first], minlength=bins),
+        sum_x=within.sum_x,
+        sum_y=within.sum_y,
+        sum_xx=_per_bucket(b, cum_x * cum_x - px * px, bins),
+        sum_yy=_per_bucket(b, cum_y * cum_y - py * py, bins),
+        sum_xy=_per_bucket(b, cum_x * cum_y - px * py, bins),
     )
+
+
+def _running_totals(steps: Moments) -> Moments:
+    return Moments(*(np.cumsum(getattr(steps, field)) for field in _FIELDS))
+
+
+def _bins(moments: Moments, part: slice) -> Moments:
+    return Moments(*(getattr(moments, field)[part] for field in _FIELDS))
+
+
+_FIELDS = ("units", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy")
 
 
 def moments_by_role(
@@ -112,42 +139,14 @@ def moments_by_role(
     adds each bin's entries in their order, as it does for one role's entries taken out.
     """
     b = np.asarray(bucket, dtype=np.int64) + np.asarray(treated, dtype=np.int64) * buckets
-    bins = 2 * buckets
-
-    def per_bin(weights: FloatArray) -> FloatArray:
-        return _per_bucket(b, weights, bins)
-
-    px, py = cum_x - x, cum_y - y  # the running sums before each entry (0 at the first)
-    units = np.bincount(b, minlength=bins).astype(np.int64)
-    new_units = np.bincount(b[first], minlength=bins).astype(np.int64)
-    sums = {
-        "sum_x": per_bin(x),
-        "sum_y": per_bin(y),
-        "sum_xx": per_bin(x * x),
-        "sum_yy": per_bin(y * y),
-        "sum_xy": per_bin(x * y),
-    }
-    steps = {
-        "sum_xx": per_bin(cum_x * cum_x - px * px),
-        "sum_yy": per_bin(cum_y * cum_y - py * py),
-        "sum_xy": per_bin(cum_x * cum_y - px * py),
-    }
+    within = bucket_moments(b, x, y, 2 * buckets)
+    steps = _increments(b, within, x, y, cum_x, cum_y, first, 2 * buckets)
     found: dict[tuple[bool, bool], Moments] = {}
     for role in (False, True):
-        mine = slice(buckets, bins) if role else slice(0, buckets)
-        found[(role, False)] = Moments(units[mine], *(sums[k][mine] for k in _SUMS))
-        found[(role, True)] = Moments(
-            np.cumsum(new_units[mine]),
-            np.cumsum(sums["sum_x"][mine]),
-            np.cumsum(sums["sum_y"][mine]),
-            np.cumsum(steps["sum_xx"][mine]),
-            np.cumsum(steps["sum_yy"][mine]),
-            np.cumsum(steps["sum_xy"][mine]),
-        )
+        part = slice(buckets, 2 * buckets) if role else slice(0, buckets)
+        found[(role, False)] = _bins(within, part)
+        found[(role, True)] = _running_totals(_bins(steps, part))
     return found
-
-
-_SUMS = ("sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy")
 
 
 def ratio_from_moments(
