@@ -18,8 +18,6 @@ of many units would hold a column per bucket: the (unit, bucket) table is used.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
@@ -70,8 +68,7 @@ def bucket_sum_columns(metric: str, dtype: pl.DataType, count: int) -> list[pl.E
 def column_bucket_moments(consistent: pl.DataFrame, count: int) -> dict[tuple[bool, bool], Moments]:
     """The moments of :func:`~abtool.engines.polars.canary_buckets.unit_bucket_moments` from
     the consistent units' table (in unit order) with the :func:`bucket_sum_columns`."""
-    xs = _matrix(consistent, "x", count, np.float64)
-    ys = _matrix(consistent, "y", count, np.float64)
+    xs, ys = _matrix(consistent, "x", count), _matrix(consistent, "y", count)
     present = (ys > 0).ravel()  # row-major: unit by unit, each unit's buckets in order
     unit_of = np.repeat(np.arange(consistent.height), count)[present]
     bucket = np.tile(np.arange(count, dtype=np.int64), consistent.height)[present]
@@ -84,10 +81,9 @@ def column_bucket_moments(consistent: pl.DataFrame, count: int) -> dict[tuple[bo
     return entry_moments(bucket, first, x, y, treated, count)
 
 
-def _matrix(table: pl.DataFrame, sum_name: str, count: int, dtype: Any) -> NDArray[Any]:
-    """One of the sums, a row per unit and a column per bucket."""
-    columns = [f"{_PREFIX}_{sum_name}{b}" for b in range(count)]
-    matrix = np.empty((table.height, count), dtype=dtype)
-    for b, column in enumerate(columns):
-        matrix[:, b] = table[column].fill_null(0).to_numpy()
+def _matrix(table: pl.DataFrame, sum_name: str, count: int) -> NDArray[np.float64]:
+    """One of the sums as floats, a row per unit and a column per bucket."""
+    matrix = np.empty((table.height, count), dtype=np.float64)
+    for b in range(count):
+        matrix[:, b] = table[f"{_PREFIX}_{sum_name}{b}"].fill_null(0).to_numpy()
     return matrix
