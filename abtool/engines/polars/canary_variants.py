@@ -119,10 +119,8 @@ def latency_quantiles(
     """
     from abtool.engines.polars.canary_buckets import role_latency_quantiles
 
-    columns = arrays[:]
-    arrays.clear()
-    blank_unusable_latency(columns[0])
-    return role_latency_quantiles(columns, count)
+    blank_unusable_latency(arrays[0])
+    return role_latency_quantiles(arrays, count)  # which empties the list
 
 
 def _as_time(physical: np.int64, dtype: pl.DataType) -> Any:
